@@ -1,0 +1,24 @@
+# The README's two commands: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/lastmeter: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/lastmeter
+
+.PHONY: demo test lint bench
+demo: $(BIN)/lastmeter
+	$(BIN)/lastmeter demo
+
+lint: $(BIN)/lastmeter
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(BIN)/lastmeter
+	$(BIN)/python bench/merge.py

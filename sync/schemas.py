@@ -1,0 +1,44 @@
+"""Wire schemas (marshmallow): the shape of every message; per-cell checks live in the replica."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+PROTOCOL_VERSION = 1
+
+__all__ = ["PROTOCOL_VERSION", "BatchSchema", "TableChunkSchema", "ValidationError"]
+
+
+class TableChunkSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    columns = fields.List(fields.String(validate=validate.Length(1, 63)), required=True)
+    # Each row: [row_id, hlc, site_index, prev | null, mask, [values...]]; checked in apply().
+    # Raw, not List(List(Raw)): per-row field objects would cost more than the merge itself.
+    rows = fields.Raw(required=True, validate=lambda v: isinstance(v, list))
+
+
+class BatchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    protocol_version = fields.Integer(required=True, validate=validate.Equal(PROTOCOL_VERSION))
+    origin = fields.String(required=True, validate=validate.Length(1, 64))
+    next = fields.Integer(required=True, validate=validate.Range(min=0))
+    more = fields.Boolean(required=True)
+    sites = fields.List(fields.String(validate=validate.Length(1, 64)), required=True)
+    tables = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 63)),
+        values=fields.Nested(TableChunkSchema),
+        required=True,
+    )
+
+    @validates_schema
+    def _columns_unique(self, data: dict, **kwargs: object) -> None:
+        for name, chunk in data.get("tables", {}).items():
+            if len(set(chunk["columns"])) != len(chunk["columns"]):
+                raise ValidationError(f"table {name}: duplicate column names")
+
+
+BATCH_SCHEMA = BatchSchema()
