@@ -1,0 +1,1 @@
+"""The volunteer laptop's offline app."""

@@ -1,0 +1,1 @@
+"""Accounts, roles, scopes, sessions for pages and device tokens for sync."""

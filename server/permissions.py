@@ -1,0 +1,41 @@
+"""Who may write what: the one place that says which role may write which synced table.
+
+Roles (DOMAIN.md): volunteer, building_head, property, committee, community_admin,
+street_official. Scope (which compounds) is checked separately, per row.
+"""
+
+from __future__ import annotations
+
+ROLES = (
+    "volunteer",
+    "building_head",
+    "property",
+    "committee",
+    "community_admin",
+    "street_official",
+)
+
+FIELD = ("volunteer", "building_head", "community_admin")
+
+WRITE_RIGHTS: dict[str, tuple[str, ...]] = {
+    "compounds": ("community_admin",),
+    "buildings": ("community_admin",),
+    "households": ("building_head", "community_admin"),
+    "residents": ("building_head", "community_admin"),
+    "temperature_checks": ("volunteer", "building_head", "property", "community_admin"),
+    "deliveries": FIELD,
+    "medicine_requests": FIELD,
+    "disinfection_logs": ("volunteer", "property", "community_admin"),
+    "health_cases": ("volunteer", "building_head", "community_admin"),
+    "photos": ("volunteer", "building_head", "property", "committee", "community_admin"),
+}
+
+
+def may_write(role: str, table: str) -> bool:
+    return role in WRITE_RIGHTS.get(table, ())
+
+
+# Columns only some roles may change (the rest of the table follows WRITE_RIGHTS).
+COLUMN_RIGHTS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("health_cases", "released_on"): ("building_head", "community_admin"),
+}

@@ -1,0 +1,133 @@
+"""POST /api/sync/push, GET /api/sync/pull, GET /api/sync/hello (device token auth)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, request
+
+from sync import Batch, BatchError
+from sync.clock import wall_ms
+from sync.schemas import PROTOCOL_VERSION
+
+from ..auth import data as auth_data
+from ..auth.access import device_required
+from ..db import get_db, get_replica
+from . import policy
+from .wire import json_response, read_json
+
+bp = Blueprint("sync_api", __name__, url_prefix="/api/sync")
+CSRF_EXEMPT = True  # token-authenticated JSON API, no cookies involved
+
+
+def _scope() -> list[str] | None:
+    user = g.device.user
+    return None if auth_data.ALL in user.compounds else list(user.compounds)
+
+
+@bp.get("/hello")
+@device_required
+def hello():
+    """Who the device is and the server's clock.
+    ---
+    get:
+      summary: Handshake before a sync
+      security: [{device: []}]
+      responses:
+        200: {description: "server_time_ms, server site id, the device's user, role and scope"}
+        401: {description: missing or revoked token}
+    """
+    replica = get_replica()
+    user = g.device.user
+    return json_response(
+        {
+            "protocol_version": PROTOCOL_VERSION,
+            "server_site": replica.site_id,
+            "server_time_ms": wall_ms(),
+            "device": g.device.name,
+            "user": user.username,
+            "role": user.role,
+            "scope": user.compounds,
+        }
+    )
+
+
+@bp.post("/push")
+@device_required
+def push():
+    """Merge a batch of the device's own cells; bad cells come back rejected with reasons.
+    ---
+    post:
+      summary: Push a batch (gzip JSON allowed)
+      security: [{device: []}]
+      requestBody:
+        content:
+          application/json:
+            schema: BatchSchema
+      responses:
+        200: {description: "accepted count, rejected cells with reason codes, ack cursor"}
+        400: {description: malformed request}
+        401: {description: missing or revoked token}
+        413: {description: body too large}
+    """
+    data = read_json()
+    try:
+        batch = Batch.from_dict(data)
+    except BatchError as exc:
+        abort(400, description=str(exc))
+    device = g.device
+    if device.site_id and device.site_id != batch.origin:
+        abort(
+            409,
+            description=(
+                "this token belongs to another laptop's database; re-enrol this laptop with "
+                "`lastmeter agent init` and a new device token"
+            ),
+        )
+    rejected = policy.strip_foreign(batch, device, batch.origin)
+    result = get_replica().apply(batch, policy=policy.row_policy(device))
+    auth_data.touch_device(get_db(), device.id, batch.origin)
+    rejected += result.rejected
+    return json_response(
+        {
+            "protocol_version": PROTOCOL_VERSION,
+            "ack": batch.next,
+            "accepted": result.accepted,
+            "changed": result.changed,
+            "rejected": [r.to_dict() for r in rejected],
+            "server_time_ms": wall_ms(),
+        }
+    )
+
+
+@bp.get("/pull")
+@device_required
+def pull():
+    """The server's cells in the device's scope since `cursor`, never the device's own.
+    ---
+    get:
+      summary: Pull a batch
+      security: [{device: []}]
+      parameters:
+        - {in: query, name: cursor, schema: {type: integer, minimum: 0}, required: true}
+        - {in: query, name: site, schema: {type: string}, required: true}
+        - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 100000}}
+      responses:
+        200:
+          description: a batch; continue from `next` while `more`
+          content:
+            application/json:
+              schema: BatchSchema
+        400: {description: bad parameters}
+        401: {description: missing or revoked token}
+    """
+    try:
+        cursor = int(request.args.get("cursor", ""))
+        limit = int(request.args.get("limit", current_app.config["PULL_BATCH_CELLS"]))
+    except ValueError:
+        abort(400, description="cursor and limit must be whole numbers")
+    site = request.args.get("site", "")
+    if cursor < 0 or not 1 <= limit <= 100_000 or not 1 <= len(site) <= 64:
+        abort(400, description="need cursor >= 0, 1 <= limit <= 100000 and the agent's site id")
+    batch = get_replica().changes_since(cursor, scope=_scope(), exclude_site=site, limit=limit)
+    body = batch.to_dict()
+    body["server_time_ms"] = wall_ms()
+    return json_response(body)
