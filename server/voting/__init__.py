@@ -1,0 +1,1 @@
+"""Owners' votes: legal rule sets, frozen electorates, which ballot counts, tallies."""
