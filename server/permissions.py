@@ -28,6 +28,8 @@ WRITE_RIGHTS: dict[str, tuple[str, ...]] = {
     "disinfection_logs": ("volunteer", "property", "community_admin"),
     "health_cases": ("volunteer", "building_head", "community_admin"),
     "photos": ("volunteer", "building_head", "property", "committee", "community_admin"),
+    "group_offers": ("community_admin",),
+    "group_orders": FIELD,
 }
 
 
