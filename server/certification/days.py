@@ -1,0 +1,74 @@
+"""Local dates in the server's time zone: a check counts on the date it was taken, there.
+
+Stamps are ISO-8601 with a zone, as the replica stores them. Turning 300,000 of them
+into dates must take milliseconds, so the common case (the stamp already carries the
+zone's own offset for that day) reads the date from the text; any other stamp is parsed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from .rules import DEFAULT_TIMEZONE
+
+
+class LocalDays:
+    """Converts stamps to local dates in one zone (default Asia/Shanghai)."""
+
+    def __init__(self, tz: str | ZoneInfo = DEFAULT_TIMEZONE) -> None:
+        self.tz = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+        # "YYYY-MM-DD" -> (the zone's offset text all that local day, ordinal), or None
+        # when the offset changes during the day (a DST switch) and stamps must be parsed.
+        self._fast: dict[str, tuple[str, int] | None] = {}
+
+    @property
+    def name(self) -> str:
+        return self.tz.key
+
+    def _day_offset(self, prefix: str) -> tuple[str, int] | None:
+        try:
+            day = dt.date.fromisoformat(prefix)
+        except ValueError:
+            return None
+        first = dt.datetime(day.year, day.month, day.day, tzinfo=self.tz).utcoffset()
+        last = dt.datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=self.tz).utcoffset()
+        if first is None or first != last:
+            return None
+        minutes = int(first.total_seconds()) // 60
+        sign = "+" if minutes >= 0 else "-"
+        text = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        return text, day.toordinal()
+
+    def ordinal(self, stamp: str) -> int:
+        """The local date of `stamp` as a proleptic ordinal (date.toordinal())."""
+        prefix = stamp[:10]
+        try:
+            fast = self._fast[prefix]
+        except KeyError:
+            fast = self._fast[prefix] = self._day_offset(prefix)
+        if fast is not None and stamp.endswith(fast[0]):
+            return fast[1]
+        return self.instant(stamp).astimezone(self.tz).toordinal()
+
+    def date(self, stamp: str) -> dt.date:
+        return dt.date.fromordinal(self.ordinal(stamp))
+
+    @staticmethod
+    def instant(stamp: str) -> dt.datetime:
+        parsed = dt.datetime.fromisoformat(stamp)
+        if parsed.tzinfo is None:
+            raise ValueError(f"time without a zone: {stamp!r}")
+        return parsed
+
+    def start_of(self, day: dt.date) -> dt.datetime:
+        """Local midnight at the start of `day`, as an aware datetime."""
+        return dt.datetime(day.year, day.month, day.day, tzinfo=self.tz)
+
+    def end_of(self, day: dt.date) -> dt.datetime:
+        """Local midnight at the end of `day` (the start of the next day)."""
+        return self.start_of(day + dt.timedelta(days=1))
+
+    def local_text(self, stamp: str) -> str:
+        """'03-02 10:15' in local time, for explanations."""
+        return f"{self.instant(stamp).astimezone(self.tz):%m-%d %H:%M}"

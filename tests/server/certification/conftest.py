@@ -1,0 +1,94 @@
+"""Fixtures for the certification core: a compound that passes every rule on a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from server.certification.facts import (
+    Attestation,
+    Building,
+    Closure,
+    CompoundFacts,
+    Delivery,
+    DisinfectionLog,
+    Household,
+    MedicineRequest,
+    Resident,
+    TemperatureCheck,
+    WorkGroup,
+)
+
+D = dt.date(2020, 3, 8)  # the city's count of 8 March
+
+
+def day(offset: int) -> dt.date:
+    """D + offset days."""
+    return D + dt.timedelta(days=offset)
+
+
+def stamp(offset: int, hhmm: str = "08:00", zone: str = "+08:00") -> str:
+    return f"{day(offset).isoformat()}T{hhmm}:00{zone}"
+
+
+def good_compound(on: dt.date = D, households: int = 4, history: int = 14) -> CompoundFacts:
+    """A compound that passes every rule on `on`: checks twice a day for `history` days,
+    corridors disinfected twice a day, a delivery yesterday, closed with one gate open,
+    the four work groups staffed and publicity attested."""
+    buildings = [Building("b1", "1"), Building("b2", "2")]
+    hhs = [Household(f"h{i}", str(i % 2 + 1), f"{i}01") for i in range(1, households + 1)]
+    names = ["张三", "李四", "王五", "赵六", "钱七", "孙八"]
+    residents = [Resident(f"r{i}", h.id, names[(i - 1) % len(names)]) for i, h in enumerate(hhs, 1)]
+    offsets = range((on - D).days - history + 1, (on - D).days + 1)
+    checks = [
+        TemperatureCheck(f"c-{h.id}-{o}-{t}", h.id, f"r{h.id[1:]}", 36.5, stamp(o, t))
+        for o in offsets
+        for h in hhs
+        for t in ("08:00", "20:00")
+    ]
+    logs = [
+        DisinfectionLog(f"d-{b.name}-{o}-{t}", "corridor", stamp(o, t), b.name)
+        for o in offsets
+        for b in buildings
+        for t in ("07:00", "19:00")
+    ] + [DisinfectionLog(f"d-out-{o}", "outdoor", stamp(o, "10:00")) for o in offsets]
+    last = (on - D).days
+    return CompoundFacts(
+        compound_id="cp1",
+        name="临江雅居",
+        community_id="jjd",
+        buildings=buildings,
+        households=hhs,
+        residents=residents,
+        checks=checks,
+        disinfections=logs,
+        deliveries=[Delivery("dl1", "h1", "delivered", stamp(last - 1, "15:00"), "vegetables")],
+        medicine_requests=[
+            MedicineRequest("m1", "h2", "降压药", "delivered", stamp(last - 5, "09:00"))
+        ],
+        closures=[Closure(dt.date(2020, 1, 23), ("north gate",))],
+        work_groups=[
+            WorkGroup("group_buying", ("周一",)),
+            WorkGroup("vegetable_buying", ("吴二",)),
+            WorkGroup("purchasing", ("郑三",)),
+            WorkGroup("distribution", ("冯四", "陈五")),
+        ],
+        attestations=[
+            Attestation("publicity", "banners and WeChat notices", "secretary", day(-20))
+        ],
+    )
+
+
+@pytest.fixture
+def compound() -> CompoundFacts:
+    """A compound that passes every rule on D (2020-03-08)."""
+    return good_compound()
+
+
+@pytest.fixture
+def b() -> SimpleNamespace:
+    """The builders, for tests (conftest is not importable under importlib mode):
+    b.D, b.day(offset), b.stamp(offset, "HH:MM", zone), b.good(on=..., households=...)."""
+    return SimpleNamespace(D=D, day=day, stamp=stamp, good=good_compound)
