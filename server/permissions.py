@@ -40,4 +40,6 @@ def may_write(role: str, table: str) -> bool:
 # Columns only some roles may change (the rest of the table follows WRITE_RIGHTS).
 COLUMN_RIGHTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("health_cases", "released_on"): ("building_head", "community_admin"),
+    ("health_cases", "released_by"): ("building_head", "community_admin"),
+    ("health_cases", "release_note"): ("building_head", "community_admin"),
 }
