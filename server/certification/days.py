@@ -51,6 +51,20 @@ class LocalDays:
             return fast[1]
         return self.instant(stamp).astimezone(self.tz).toordinal()
 
+    def text_dates(self, first: int, last: int) -> dict[str, tuple[str | None, int]]:
+        """For the text dates that can fall on local days `first`..`last` (ordinals), the
+        zone's offset text that day (None on a DST switch) and the ordinal. A stamp's text
+        date is within one day of its local date (offsets stay within +-14 h), so a stamp
+        whose text date is not a key here is outside the range."""
+        table: dict[str, tuple[str | None, int]] = {}
+        for n in range(first - 1, last + 2):
+            prefix = dt.date.fromordinal(n).isoformat()
+            if prefix not in self._fast:
+                self._fast[prefix] = self._day_offset(prefix)
+            fast = self._fast[prefix]
+            table[prefix] = (None, n) if fast is None else fast
+        return table
+
     def date(self, stamp: str) -> dt.date:
         return dt.date.fromordinal(self.ordinal(stamp))
 

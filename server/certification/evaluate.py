@@ -107,20 +107,23 @@ def _scan_checks(ctx: Context) -> tuple[list[set[str]], list[tuple[TemperatureCh
     scr_lo = d - v.screening_days + 1
     win_lo = d - v.window_days + 1
     lo = min(scr_lo, win_lo)
-    # A stamp's text date is within a day of its local date: cheap text filter first.
-    text_lo = dt.date.fromordinal(lo - 1).isoformat()
-    text_hi = dt.date.fromordinal(d + 1).isoformat() + "~"
     # Exact for readings written with one or two decimals: rounding to the nearest
     # double keeps order, and no such reading shares a double with 37.3.
     threshold = float(v.fever_threshold_c)
     seen: list[set[str]] = [set() for _ in range(v.screening_days)]
     fevers: list[tuple[TemperatureCheck, int]] = []
-    ordinal = ctx.days.ordinal
+    slow = ctx.days.ordinal
+    text_dates = ctx.days.text_dates(lo, d)
+    # A stamp's text date is within a day of its local date: a cheap text filter first.
+    text_lo, text_hi = min(text_dates), max(text_dates) + "~"
     for check in ctx.facts.checks:
         stamp = check[4]
         if stamp < text_lo or stamp > text_hi:
             continue
-        day = ordinal(stamp)
+        hit = text_dates.get(stamp[:10])
+        if hit is None:
+            continue
+        day = hit[1] if hit[0] is not None and stamp.endswith(hit[0]) else slow(stamp)
         if day < lo or day > d:
             continue
         if day >= scr_lo:
