@@ -185,7 +185,7 @@ def _zero_three_kinds(ctx: Context, fevers: list[tuple[TemperatureCheck, int]]) 
         else:
             facts.append(_case_fact(ctx, c, False, ", not released"))
             blocking.append(leaves)
-    for who, first, last, temp, params in _uncovered_fevers(ctx, fevers):
+    for who, first, last, temp, params in uncovered_fevers(ctx, fevers):
         more = f" (last {md(last)})" if last != first else ""
         text = (
             f"fever reading {temp} °C of {who} on {md(first)}{more}, no case recorded, not released"
@@ -204,7 +204,7 @@ def _zero_three_kinds(ctx: Context, fevers: list[tuple[TemperatureCheck, int]]) 
     return RuleResult(ZERO_THREE_KINDS, True, False, DATA, facts, details, max(blocking))
 
 
-def _uncovered_fevers(ctx: Context, fevers: list[tuple[TemperatureCheck, int]]) -> list[tuple]:
+def uncovered_fevers(ctx: Context, fevers: list[tuple[TemperatureCheck, int]]) -> list[tuple]:
     """Fever readings no recorded case accounts for, grouped by person."""
     if not fevers:
         return []

@@ -92,3 +92,102 @@ def b() -> SimpleNamespace:
     """The builders, for tests (conftest is not importable under importlib mode):
     b.D, b.day(offset), b.stamp(offset, "HH:MM", zone), b.good(on=..., households=...)."""
     return SimpleNamespace(D=D, day=day, stamp=stamp, good=good_compound)
+
+
+class Store:
+    """A server database file: the replica (synced tables) and the certification tables."""
+
+    def __init__(self, path):
+        import sqlite_utils
+
+        from server.certification import data
+        from sync import Replica
+
+        self.replica = Replica(path)
+        self.db = sqlite_utils.Database(path)
+        data.migrations.apply(self.db)
+
+    def seed(self, on: dt.date = D, households: int = 4, days: int = 4, compound="cp1"):
+        """A compound that passes on `on`, written through the replica and the records."""
+        from server.certification import records
+
+        r = self.replica
+        r.write(
+            "compounds",
+            compound,
+            {"compound_id": compound, "name": "临江雅居", "community_id": "jjd"},
+        )
+        for b in ("1", "2"):
+            r.write("buildings", f"{compound}-b{b}", {"compound_id": compound, "name": b})
+        hhs = {}
+        for i in range(1, households + 1):
+            hid = f"{compound}-h{i}"
+            hhs[hid] = {"compound_id": compound, "building": str(i % 2 + 1), "unit": f"{i}01"}
+        r.write_many("households", hhs)
+        r.write_many(
+            "residents",
+            {
+                f"{h}-r": {"compound_id": compound, "household_id": h, "name": f"居民{h[-1]}"}
+                for h in hhs
+            },
+        )
+        first = (on - D).days - days + 1
+        offsets = range(first, (on - D).days + 1)
+        r.write_many(
+            "temperature_checks",
+            {
+                f"{h}-{o}-{t}": {
+                    "compound_id": compound,
+                    "household_id": h,
+                    "resident_id": f"{h}-r",
+                    "temperature_c": 36.6,
+                    "measured_at": stamp(o, t),
+                }
+                for h in hhs
+                for o in offsets
+                for t in ("08:00", "20:00")
+            },
+        )
+        r.write_many(
+            "disinfection_logs",
+            {
+                f"{compound}-d{b}-{o}-{t}": {
+                    "compound_id": compound,
+                    "area": "corridor",
+                    "building": b,
+                    "done_at": stamp(o, t),
+                }
+                for b in ("1", "2")
+                for o in range((on - D).days - 7, (on - D).days + 1)
+                for t in ("07:00", "19:00")
+            },
+        )
+        r.write(
+            "deliveries",
+            f"{compound}-dl1",
+            {
+                "compound_id": compound,
+                "household_id": f"{compound}-h1",
+                "status": "delivered",
+                "delivered_at": stamp((on - D).days - 1, "15:00"),
+            },
+        )
+        records.add_closure(self.db, compound, dt.date(2020, 1, 23), ["north gate"], "", "sec")
+        for kind in ("group_buying", "vegetable_buying", "purchasing", "distribution"):
+            records.set_work_group(self.db, compound, kind, ["周一"], "sec")
+        records.add_attestation(
+            self.db, compound, "publicity", "banners", "sec", dt.date(2020, 2, 1)
+        )
+        return compound
+
+    def close(self):
+        self.db.close()
+        self.replica.close()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A Store on a fresh SQLite file in tmp_path; closed afterwards."""
+    s = Store(tmp_path / "server.db")
+    yield s
+    s.close()
