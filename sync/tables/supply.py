@@ -18,7 +18,7 @@ TABLES = [
             Column("unit_price_yuan", required=True, max_length=12, pattern=YUAN),
             Column("deadline", "datetime"),
             Column("max_per_household", max_length=12, pattern=QUANTITY),
-            Column("status", merge="max", states=("open", "closed", "delivered")),
+            Column("status", merge="max", states=("open", "closed", "dispatched")),
             Column("organiser", max_length=100),
             Column("note", max_length=1000),
         ],
