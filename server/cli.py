@@ -88,8 +88,9 @@ def add_device(
             raise click.ClickException(f"{username} is a {user.role}, not a {role}")
         else:
             auth_data.set_compounds(db, user.id, [*user.compounds, *compounds])
-        _, token = auth_data.issue_device(db, user.id, device_name)
+        device_id, token = auth_data.issue_device(db, user.id, device_name)
     app.extensions["replica"].close()
+    click.echo(f"device {device_id} for {username}; the token is shown only now:", err=True)
     click.echo(token)
 
 
@@ -120,9 +121,11 @@ def server_run(data_dir: Path, host: str, port: int, threads: int) -> None:
     if not (data_dir / "lastmeter.db").exists():
         raise click.ClickException(f"no server here; run `lastmeter server init --data {data_dir}`")
     app = _app(data_dir)
-    click.echo(f"Last Meter server on http://{host}:{port}/ (data: {data_dir})")
+    # --port 0 picks a free port; the line below says which (tests and benchmarks read it).
+    httpd = waitress.create_server(app, host=host, port=port, threads=threads, ident="lastmeter")
+    click.echo(f"Last Meter server on http://{host}:{httpd.effective_port}/ (data: {data_dir})")
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="lastmeter")
+    httpd.run()
 
 
 @main.command()

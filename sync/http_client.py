@@ -19,6 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .blobstore import BlobStore
 from .protocol import Batch, BatchError
 from .replica import Replica
 
@@ -29,7 +30,10 @@ CREATE TABLE IF NOT EXISTS _lm_outbox (
     id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, row_id TEXT, col TEXT, value TEXT,
     reason TEXT NOT NULL, message TEXT NOT NULL, hlc INTEGER, at INTEGER NOT NULL,
     status TEXT NOT NULL DEFAULT 'open'
-)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS _lm_outbox_cell
+    ON _lm_outbox (tbl, ifnull(row_id, ''), ifnull(col, ''), ifnull(hlc, 0));
+CREATE TABLE IF NOT EXISTS _lm_client (peer TEXT PRIMARY KEY, scope TEXT NOT NULL);
 """
 
 
@@ -51,6 +55,8 @@ class SyncReport:
     bytes_received: int = 0
     clock_offset_ms: int | None = None
     server_site: str | None = None
+    photos_uploaded: int = 0
+    photos_pending: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -90,6 +96,7 @@ class SyncClient:
         progress: Progress | None = None,
         peer_name: str | None = None,
         server_site: str | None = None,
+        blob_store: BlobStore | None = None,
     ) -> None:
         self.replica = replica
         self.url = server_url.rstrip("/")
@@ -101,9 +108,10 @@ class SyncClient:
         self.progress = progress or (lambda phase, done, total: None)
         self.peer_name = peer_name
         self.server_site = server_site
+        self.blob_store = blob_store  # photos to upload after each push
         self.report = SyncReport(server_site=server_site)
-        with sqlite3.connect(replica.path) as db:
-            db.execute(OUTBOX_DDL)
+        self._batch_rows = max_cells  # shrinks when a batch comes out over max_bytes
+        _ensure_tables(replica.path)
 
     # -- HTTP ---------------------------------------------------------------------------
 
@@ -113,9 +121,13 @@ class SyncClient:
         except requests.RequestException as exc:
             raise SyncError("unreachable", f"cannot reach the server at {self.url}: {exc}") from exc
         self.report.requests += 1
-        self.report.bytes_received += len(resp.content)
+        # What came over the wire (gzipped when the server compressed it).
+        size = resp.headers.get("Content-Length")
+        self.report.bytes_received += int(size) if size and size.isdigit() else len(resp.content)
         if resp.status_code == 401:
             raise SyncError("unauthorized", f"the server refused this device's token: {_err(resp)}")
+        if resp.status_code == 413:
+            raise SyncError("too_large", f"the server refused a batch as too large: {_err(resp)}")
         if resp.status_code >= 400:
             raise SyncError("refused", f"the server answered {resp.status_code}: {_err(resp)}")
         try:
@@ -134,15 +146,18 @@ class SyncClient:
     # -- push ---------------------------------------------------------------------------
 
     def _own_batch(self, since: int, server_site: str) -> tuple[Batch, bytes]:
-        """Our own cells after `since`, bounded by cells and by bytes."""
-        limit = self.max_cells
+        """Our own cells after `since`, bounded by rows (the cell limit) and by JSON bytes."""
         while True:
+            limit = self._batch_rows
             batch = self.replica.changes_since(since, exclude_site=server_site, limit=limit)
             _keep_site(batch, self.replica.site_id)
             body = _dumps(batch.to_dict()).encode()
             if len(body) <= self.max_bytes or limit <= 1:
                 return batch, body
-            limit = max(1, limit // 2)
+            # Scale down to what fits, with a margin, and remember it for the next batches.
+            self._batch_rows = max(
+                1, min(limit // 2, int(limit * self.max_bytes / len(body) * 0.9))
+            )
 
     def push(self) -> int:
         server = self.report.server_site or self.hello()["server_site"]
@@ -161,12 +176,18 @@ class SyncClient:
                 break
             payload = gzip.compress(body, compresslevel=6)
             self.report.bytes_sent += len(payload)
-            answer = self._request(
-                "POST",
-                "/api/sync/push",
-                data=payload,
-                headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
-            )
+            try:
+                answer = self._request(
+                    "POST",
+                    "/api/sync/push",
+                    data=payload,
+                    headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+                )
+            except SyncError as exc:
+                if exc.kind != "too_large" or self._batch_rows <= 1:
+                    raise
+                self._batch_rows = max(1, self._batch_rows // 4)  # the server's limit is lower
+                continue
             if answer.get("ack") != batch.next:
                 raise SyncError("protocol", "the server acknowledged a different batch")
             self._keep_rejected(answer.get("rejected", []))
@@ -197,10 +218,12 @@ class SyncClient:
             )
             for r in rejected
         ]
+        # The same answer may come twice (a retry after a lost cursor write): one entry per cell.
         with sqlite3.connect(self.replica.path, timeout=30) as db:
             db.executemany(
                 "INSERT INTO _lm_outbox (tbl, row_id, col, value, reason, message, hlc, at) "
-                "VALUES (?,?,?,?,?,?,?,?)",
+                "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET value = excluded.value, "
+                "reason = excluded.reason, message = excluded.message, at = excluded.at",
                 rows,
             )
         self.report.rejected += len(rows)
@@ -221,16 +244,23 @@ class SyncClient:
             server_ms = data.pop("server_time_ms", None)
             if isinstance(server_ms, int):
                 self.report.clock_offset_ms = server_ms - int(time.time() * 1000)
+            scope = data.pop("scope", None)
+            if isinstance(scope, list) and self._scope_widened(peer, scope):
+                cursor = 0  # rows of the new compounds lie behind our cursor: read all again
+                continue
             try:
                 batch = Batch.from_dict(data)
             except BatchError as exc:
                 raise SyncError("protocol", f"the server sent a malformed batch: {exc}") from exc
             if batch.cells:
-                result = self.replica.apply(batch)
+                result = self._apply_pulled(batch)
                 if result.rejected:
+                    # Keep the cursor: these cells come again once this laptop can store them.
                     first = result.rejected[0]
-                    self.report.errors.append(
-                        f"{len(result.rejected)} pulled cells refused here, e.g. {first.message}"
+                    raise SyncError(
+                        "protocol",
+                        f"{len(result.rejected)} cells from the server cannot be stored here "
+                        f"({first.reason}: {first.message}); update Last Meter on this laptop",
                     )
             total += batch.cells
             cursor = batch.next
@@ -241,20 +271,48 @@ class SyncClient:
         self.report.pulled_cells += total
         return total
 
+    def _apply_pulled(self, batch: Batch) -> Any:
+        """Merge a server batch. Its stamps were checked against the server's clock; a
+        laptop whose clock is behind must still store them, not refuse them as 'ahead'."""
+        drift = self.replica.max_drift_ms
+        self.replica.max_drift_ms = 1 << 62
+        try:
+            return self.replica.apply(batch)
+        finally:
+            self.replica.max_drift_ms = drift
+
+    def _scope_widened(self, peer: str, scope: list[Any]) -> bool:
+        """Remember the device's scope; True when it gained compounds since the last pull."""
+        new = sorted(str(c) for c in scope)
+        with sqlite3.connect(self.replica.path, timeout=30) as db:
+            row = db.execute("SELECT scope FROM _lm_client WHERE peer = ?", (peer,)).fetchone()
+            db.execute(
+                "INSERT INTO _lm_client (peer, scope) VALUES (?, ?) "
+                "ON CONFLICT(peer) DO UPDATE SET scope = excluded.scope",
+                (peer, json.dumps(new)),
+            )
+        if row is None:
+            return False
+        return bool(set(new) - set(json.loads(row[0])))
+
     def sync(self) -> SyncReport:
         """Push then pull. With the server's site known, nothing new costs one request."""
         self.report = SyncReport(server_site=self.server_site)
         if self.server_site is None:
             self.hello()
         self.push()
+        if self.blob_store is not None:
+            from .blob_upload import upload_pending
+
+            upload_pending(self)
         self.pull()
         return self.report
 
 
 def outbox(path: str, status: str = "open") -> list[dict[str, Any]]:
     """Cells the server refused, with its reasons, for a person to fix or discard."""
+    _ensure_tables(path)
     with sqlite3.connect(path, timeout=30) as db:
-        db.execute(OUTBOX_DDL)
         db.row_factory = sqlite3.Row
         rows = db.execute(
             "SELECT * FROM _lm_outbox WHERE status = ? ORDER BY id", (status,)
@@ -275,6 +333,11 @@ def set_outbox_status(path: str, item_id: int, status: str) -> bool:
         return cur.rowcount == 1
 
 
+def _ensure_tables(path: str) -> None:
+    with sqlite3.connect(path, timeout=30) as db:
+        db.executescript(OUTBOX_DDL)
+
+
 def _keep_site(batch: Batch, site: str) -> None:
     """Drop cells other sites wrote: the server has them already, from their writers."""
     own = {i for i, s in enumerate(batch.sites) if s == site}
@@ -289,3 +352,19 @@ def _err(resp: requests.Response) -> str:
         return str(resp.json().get("error", resp.text[:200]))
     except ValueError:
         return resp.text[:200]
+
+
+# -- photos (the logic is in sync/blob_upload.py) -----------------------------------------
+
+
+def upload_blobs(
+    client: SyncClient, store: BlobStore, shas: list[str], chunk_size: int = 256 * 1024
+) -> dict[str, Any]:
+    """Upload these photos, each resuming from the server's offset, chunk by chunk.
+
+    Uses the client's session, timeouts and retries. Returns {"uploaded", "already",
+    "refused", "failed", "requests", "bytes_sent"}; see `sync.blob_upload.upload_blobs`.
+    """
+    from .blob_upload import upload_blobs as run
+
+    return run(client, store, shas, chunk_size)

@@ -241,6 +241,15 @@ def touch_device(db: Database, device_id: int, site_id: str) -> None:
     )
 
 
+def device_for_site(db: Database, site_id: str) -> int | None:
+    """The active device whose laptop database has this site id, if any."""
+    row = db.execute(
+        "SELECT id FROM devices WHERE site_id = ? AND revoked_at IS NULL ORDER BY id LIMIT 1",
+        [site_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def list_devices(db: Database, user_id: int | None = None) -> list[dict]:
     sql = (
         "SELECT d.id, d.name, d.user_id, u.username, d.site_id, d.created_at, d.revoked_at, "

@@ -5,7 +5,12 @@ from __future__ import annotations
 from sync import Batch, Rejection
 
 from ..auth.data import Device
-from ..permissions import COLUMN_RIGHTS, may_write
+from ..permissions import COLUMN_RIGHTS, WRITE_RIGHTS, may_write
+
+
+def may_push(role: str) -> bool:
+    """A role that may write no synced table has no business on the push endpoint (403)."""
+    return any(role in roles for roles in WRITE_RIGHTS.values())
 
 
 def row_policy(device: Device):

@@ -23,6 +23,38 @@ def _scope() -> list[str] | None:
     return None if auth_data.ALL in user.compounds else list(user.compounds)
 
 
+def _bind_site(site: str) -> None:
+    """One device token, one laptop database (site id); 409 when a copy shows up.
+
+    A token used by a database other than the one it first synced (a re-created or
+    foreign database), or a database already synced under another active token (a copied
+    laptop), would let two writers stamp cells with one site id: refused.
+    """
+    device = g.device
+    if device.site_id is not None:
+        if device.site_id != site:
+            abort(
+                409,
+                description=(
+                    "this token belongs to another laptop's database; re-enrol this laptop "
+                    "with `lastmeter agent init` and a new device token"
+                ),
+            )
+        return
+    other = auth_data.device_for_site(get_db(), site)
+    if other is not None and other != device.id:
+        abort(
+            409,
+            description=(
+                f"this laptop's database is a copy of the one of device {other}; give this "
+                "laptop a fresh data directory (`lastmeter agent init`), or revoke device "
+                f"{other} if it is the same laptop"
+            ),
+        )
+    auth_data.touch_device(get_db(), device.id, site)
+    device.site_id = site
+
+
 @bp.get("/hello")
 @device_required
 def hello():
@@ -64,24 +96,21 @@ def push():
             schema: BatchSchema
       responses:
         200: {description: "accepted count, rejected cells with reason codes, ack cursor"}
-        400: {description: malformed request}
+        400: {description: "malformed request: not JSON, not gzip, wrong shape"}
         401: {description: missing or revoked token}
+        403: {description: the device's role may not push at all}
+        409: {description: "the token and the laptop's database (site id) do not match"}
         413: {description: body too large}
     """
+    device = g.device
+    if not policy.may_push(device.user.role):
+        abort(403, description=f"a {device.user.role} device may not push cells")
     data = read_json()
     try:
         batch = Batch.from_dict(data)
     except BatchError as exc:
         abort(400, description=str(exc))
-    device = g.device
-    if device.site_id and device.site_id != batch.origin:
-        abort(
-            409,
-            description=(
-                "this token belongs to another laptop's database; re-enrol this laptop with "
-                "`lastmeter agent init` and a new device token"
-            ),
-        )
+    _bind_site(batch.origin)
     rejected = policy.strip_foreign(batch, device, batch.origin)
     result = get_replica().apply(batch, policy=policy.row_policy(device))
     auth_data.touch_device(get_db(), device.id, batch.origin)
@@ -118,6 +147,7 @@ def pull():
               schema: BatchSchema
         400: {description: bad parameters}
         401: {description: missing or revoked token}
+        409: {description: "the token and the laptop's database (site id) do not match"}
     """
     try:
         cursor = int(request.args.get("cursor", ""))
@@ -127,7 +157,9 @@ def pull():
     site = request.args.get("site", "")
     if cursor < 0 or not 1 <= limit <= 100_000 or not 1 <= len(site) <= 64:
         abort(400, description="need cursor >= 0, 1 <= limit <= 100000 and the agent's site id")
+    _bind_site(site)
     batch = get_replica().changes_since(cursor, scope=_scope(), exclude_site=site, limit=limit)
     body = batch.to_dict()
     body["server_time_ms"] = wall_ms()
+    body["scope"] = g.device.user.compounds  # the agent re-reads all when it widens
     return json_response(body)
