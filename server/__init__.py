@@ -19,7 +19,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 # Each area is a package with `data.py` (migrations) and `views.py` (a `bp` Blueprint).
 # Add a line here to plug an area in; order is the order of migrations.
-AREAS = ["auth", "sync_api", "supply"]
+AREAS = ["auth", "sync_api", "supply", "blobs"]
 
 csrf = CSRFProtect()
 

@@ -1,0 +1,1 @@
+"""Photo blobs: resumable upload, hash check, image check, location stripped, thumbnails."""
