@@ -8,7 +8,9 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from server.auth import data as auth_data
 from server.supply import orders
+from sync import Replica
 
 OFFER = {"compound_id": "c1", "item": "pork", "unit": "jin", "unit_price_yuan": "10"}
 
@@ -155,3 +157,32 @@ def test_orders_export_to_csv_and_xlsx(admin, db):
     book = admin.get(f"/supply/offers/{offer_id}/orders.xlsx")
     values = list(openpyxl.load_workbook(io.BytesIO(book.data)).active.values)
     assert values[1][8] == 20
+
+
+def test_an_order_taken_on_a_volunteers_laptop_syncs_into_the_totals(
+    admin, db, server_app, tmp_path
+):
+    offer_id = open_offer(admin, unit_price_yuan="10")
+    user = auth_data.create_user(db, "vol", "pw-vol-12345", "volunteer", ["c1"])
+    _, token = auth_data.issue_device(db, user.id, "vol-laptop")
+    laptop = Replica(tmp_path / "laptop.db")
+    laptop.write(
+        "group_orders",
+        "o-laptop",
+        {"compound_id": "c1", "offer_id": offer_id, "household_id": "c1-b2-0",
+         "quantity": "3.5", "payment": "paid", "taken_by": "vol"},
+    )  # fmt: skip
+    batch = laptop.changes_since(0).to_dict()
+    laptop.close()
+    resp = admin.client.post(
+        "/api/sync/push", json=batch, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.get_json()["rejected"] == []
+    totals = orders.totals_by_building(orders.orders(db, orders.get_offer(db, offer_id)))
+    assert [(t["building"], t["amount_yuan"], t["paid_yuan"]) for t in totals] == [
+        ("2", Decimal("35.00"), Decimal("35.00"))
+    ]
+    # the offer itself goes out to the laptops of its compound
+    pulled = server_app.extensions["replica"].changes_since(0, scope=["c1"])
+    assert offer_id in {row[0] for row in pulled.tables["group_offers"].rows}
