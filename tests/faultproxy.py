@@ -156,3 +156,24 @@ def _reset(sock: socket.socket) -> None:
 def _close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.close()
+
+
+def main() -> None:
+    """`python tests/faultproxy.py HOST:PORT`: a plain counting proxy in its own process.
+
+    Prints its port; then answers each line on stdin with the byte counters as JSON.
+    """
+    import json
+    import sys
+
+    host, port = sys.argv[1].rsplit(":", 1)
+    proxy = FaultProxy((host, int(port)))
+    print(proxy.port, flush=True)
+    for _ in sys.stdin:
+        stats = {"up": proxy.bytes_up, "down": proxy.bytes_down, "connections": proxy.connections}
+        print(json.dumps(stats), flush=True)
+    proxy.close()
+
+
+if __name__ == "__main__":
+    main()
