@@ -19,7 +19,17 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 # Each area is a package with `data.py` (migrations) and `views.py` (a `bp` Blueprint).
 # Add a line here to plug an area in; order is the order of migrations.
-AREAS = ["auth", "sync_api", "supply", "blobs"]
+AREAS = [
+    "auth",
+    "sync_api",
+    "supply",
+    "blobs",
+    "voting",
+    "places",
+    "register",
+    "accounts",
+    "certification",
+]
 
 csrf = CSRFProtect()
 
@@ -77,6 +87,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def home():
         if g.get("user") is None:
             return redirect(url_for("auth.login"))
-        return web.render("home.html")
+        from .places.views import overview
+
+        return overview()
 
     return app

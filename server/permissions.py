@@ -30,6 +30,9 @@ WRITE_RIGHTS: dict[str, tuple[str, ...]] = {
     "photos": ("volunteer", "building_head", "property", "committee", "community_admin"),
     "group_offers": ("community_admin",),
     "group_orders": FIELD,
+    "ballots": FIELD,  # paper ballots recorded by volunteers (immutable)
+    # A community server pushing its nightly aggregates to the street/district/city server.
+    "compound_days": ("community_admin",),
 }
 
 

@@ -54,19 +54,25 @@ class UnitRecord:
 
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any]) -> UnitRecord:
-        """From a register row: `household_id` or `id`, `area` or `area_m2`, co-owners as
-        a list or a JSON list."""
+        """From a register row: `household_id` or `id`, `area` or `area_m2`; `co_owners` a
+        list or JSON: a list names the voter first, or {"names": [...], "voter": "..."}."""
         co = row.get("co_owners") or ()
         if isinstance(co, str):
             co = json.loads(co)
+        voter = row.get("voter") or None
+        if isinstance(co, dict):  # {"names": [...], "voter": "..."}
+            voter = voter or co.get("voter")
+            co = co.get("names", ())
+        elif co and not voter:
+            voter = co[0]  # a plain list names the voter first
         return cls(
             household_id=str(row.get("household_id") or row["id"]),
             owner_key=(row.get("owner_key") or None),
             owner_name=(row.get("owner_name") or None),
             area=area_from_register(row.get("area", row.get("area_m2"))),
             developer_held=bool(row.get("developer_held")),
-            co_owners=tuple(co),
-            voter=row.get("voter") or None,
+            co_owners=tuple(str(c) for c in co),
+            voter=voter,
         )
 
 
