@@ -88,3 +88,31 @@ def agent_status(data_dir: Path) -> None:
             f"  #{item['id']} {item['tbl']} {item['row_id']} {item['col']}={item['value']!r}: "
             f"{item['reason']}: {item['message']}"
         )
+
+
+@agent.command("run")
+@DATA
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def agent_run(data_dir: Path, port: int, threads: int) -> None:
+    """Serve the agent on 127.0.0.1 only (this laptop), with background sync."""
+    import waitress
+
+    from . import create_app, start_background_sync
+
+    app = create_app({"DATA_DIR": str(data_dir)})
+    # Never another interface: health records and PINs stay on this laptop.
+    # --port 0 picks a free port; the line below says which.
+    httpd = waitress.create_server(
+        app, host="127.0.0.1", port=port, threads=threads, ident="lastmeter-agent"
+    )
+    click.echo(
+        f"Last Meter field agent on http://127.0.0.1:{httpd.effective_port}/ (data: {data_dir})"
+    )
+    sys.stdout.flush()
+    start_background_sync(app)
+    try:
+        httpd.run()
+    finally:
+        app.extensions["agent_sync"].stop()
+        app.extensions["replica"].close()

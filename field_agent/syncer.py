@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from pathlib import Path
+
+import requests
 
 from sync import Replica
 from sync.http_client import Progress, SyncClient, SyncError, SyncReport
@@ -11,14 +14,27 @@ from sync.http_client import Progress, SyncClient, SyncError, SyncReport
 from . import settings
 
 
+def _blob_store(data_dir: Path):
+    from sync.blobstore import BlobStore
+
+    return BlobStore(settings.blob_dir(data_dir))
+
+
 def run_sync(
-    data_dir: Path, progress: Progress | None = None, replica: Replica | None = None
+    data_dir: Path,
+    progress: Progress | None = None,
+    replica: Replica | None = None,
+    session: requests.Session | None = None,
 ) -> SyncReport:
+    """Hello, push, pull (and photo uploads); remember the device's role and scope."""
     conf = settings.load(data_dir)
     if not conf.get("server_url") or not conf.get("token"):
         raise SyncError("unenrolled", "this laptop is not enrolled: run `lastmeter agent init`")
     own = replica is None
     replica = replica or Replica(settings.db_path(data_dir))
+    extra = {}
+    if "blob_store" in inspect.signature(SyncClient).parameters:
+        extra["blob_store"] = _blob_store(data_dir)
     try:
         client = SyncClient(
             replica,
@@ -26,6 +42,17 @@ def run_sync(
             conf["token"],
             progress=progress,
             server_site=conf.get("server_site"),
+            session=session,
+            **extra,
+        )
+        info = client.hello()
+        settings.save(
+            data_dir,
+            server_site=info.get("server_site"),
+            role=info.get("role"),
+            user=info.get("user"),
+            scope=info.get("scope"),
+            clock_offset_ms=client.report.clock_offset_ms,
         )
         report = client.sync()
     finally:

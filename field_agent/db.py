@@ -1,0 +1,70 @@
+"""Database access: one replica for synced writes, a plain connection per request for reads.
+
+Pages read through their own connection (WAL), so a sync merging in the background never
+holds a page up; every write to a synced table goes through `get_replica()`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from flask import Flask, current_app, g
+from sqlite_utils import Migrations
+
+from sync import Replica
+from sync.http_client import OUTBOX_DDL
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA synchronous=FULL")
+    return sqlite_utils.Database(conn)
+
+
+def get_db() -> sqlite_utils.Database:
+    """This request's handle on the agent's SQLite file (plain SQL for pages)."""
+    if "db" not in g:
+        g.db = open_db(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def get_replica() -> Replica:
+    """The app's replica: every synced write goes through it."""
+    return current_app.extensions["replica"]
+
+
+def get_blob_store():
+    """Photos by SHA-256 in DATA_DIR/blobs (the sync client uploads them)."""
+    from sync.blobstore import BlobStore
+
+    store = current_app.extensions.get("blob_store")
+    if store is None:
+        store = current_app.extensions["blob_store"] = BlobStore(current_app.config["BLOB_DIR"])
+    return store
+
+
+def rows(sql: str, params: tuple | list = ()) -> list[dict]:
+    """Plain SQL on this request's connection, as dicts."""
+    return list(get_db().query(sql, params))
+
+
+def init_app(app: Flask, sets: list[Migrations]) -> None:
+    path = app.config["DATABASE"]
+    app.extensions["replica"] = Replica(path)
+    db = open_db(path)
+    try:
+        db.conn.executescript(OUTBOX_DDL)
+        for migrations in sets:
+            migrations.apply(db)
+    finally:
+        db.close()
+    app.teardown_appcontext(close_db)
