@@ -193,7 +193,13 @@ def _zero_three_kinds(ctx: Context, fevers: list[tuple[TemperatureCheck, int]]) 
         params.update(first_day=first, last_day=last, temperature_c=temp)
         facts.append(Fact("fever_reading_open", text, params=params))
         blocking.append(last + w)
-    details = {"cases": len(cases), "open": len(blocking), "fever_readings": len(fevers)}
+    today = ctx.on.toordinal()
+    details = {
+        "cases": len(cases),
+        "open": len(blocking),
+        "fever_readings": len(fevers),
+        "fever_readings_on_day": sum(1 for _, day in fevers if day == today),
+    }
     if not blocking:
         if not facts:
             span = f"{md(ctx.back(ctx.version.window_days))}..{md(ctx.on)}"

@@ -45,12 +45,11 @@ def first_loss(
         if c.category == "confirmed" or (
             c.category in THREE_KINDS and (c.released_on is None or c.released_on > c.start_date)
         ):
-            who, params = ctx.who(c.resident_id, c.household_id)
+            # The reason goes on published lists: no name, no address, only what and when.
+            _who, params = ctx.who(c.resident_id, c.household_id)
             kind = CATEGORY_TEXT.get(c.category, c.category)
             params.update(case_id=c.id, category=c.category, start_date=c.start_date)
-            events.append(
-                Loss(c.start_date, f"{kind} case of {who} since {md(c.start_date)}", params)
-            )
+            events.append(Loss(c.start_date, f"{kind} case since {md(c.start_date)}", params))
     lo, hi = certified_on.toordinal(), until.toordinal()
     threshold = float(version.fever_threshold_c)
     readings = []
@@ -60,7 +59,7 @@ def first_loss(
         day = days.ordinal(check.measured_at)
         if lo <= day <= hi:
             readings.append((check, day))
-    for who, first, _last, temp, params in uncovered_fevers(ctx, readings):
-        text = f"fever reading {temp} °C of {who} on {md(first)}, no case recorded"
+    for _who, first, _last, temp, params in uncovered_fevers(ctx, readings):
+        text = f"fever reading {temp} °C on {md(first)}, no case recorded"
         events.append(Loss(first, text, params))
     return min(events, key=lambda e: e.since) if events else None

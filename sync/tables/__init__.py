@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..schema import Schema, Table
 from . import aggregates, field, places, supply, voting
 
-AREAS = (places, field, voting, supply)
+AREAS = (places, field, voting, supply, aggregates)
 
 
 def default_tables() -> list[Table]:

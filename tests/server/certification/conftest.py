@@ -97,14 +97,15 @@ def b() -> SimpleNamespace:
 class Store:
     """A server database file: the replica (synced tables) and the certification tables."""
 
-    def __init__(self, path):
+    def __init__(self, path, replica=None):
         import sqlite_utils
 
         from server.certification import data
         from sync import Replica
 
-        self.replica = Replica(path)
-        self.db = sqlite_utils.Database(path)
+        self.owns_replica = replica is None
+        self.replica = replica if replica is not None else Replica(path)
+        self.db = sqlite_utils.Database(str(path))
         data.migrations.apply(self.db)
 
     def seed(self, on: dt.date = D, households: int = 4, days: int = 4, compound="cp1"):
@@ -182,7 +183,8 @@ class Store:
 
     def close(self):
         self.db.close()
-        self.replica.close()
+        if self.owns_replica:
+            self.replica.close()
 
 
 @pytest.fixture
@@ -191,3 +193,30 @@ def store(tmp_path):
     s = Store(tmp_path / "server.db")
     yield s
     s.close()
+
+
+@pytest.fixture
+def app_store(server_app):
+    """A Store on the server app's own database file and replica."""
+    s = Store(server_app.config["DATABASE"], server_app.extensions["replica"])
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def login_as(server_app, auth):
+    """login_as(username, role, compounds=("*",)): create the user and sign in as them."""
+    from server.auth import data as auth_data
+    from server.db import get_db
+
+    def login(username, role="community_admin", compounds=("*",)):
+        password = f"pw-{username}-123"
+        with server_app.app_context():
+            if auth_data.get_user_by_name(get_db(), username) is None:
+                auth_data.create_user(get_db(), username, password, role, list(compounds))
+        auth.client.post("/auth/logout", data={"csrf_token": auth.csrf("/auth/login")})
+        resp = auth.login(username, password)
+        assert resp.status_code == 303
+        return resp
+
+    return login
