@@ -43,7 +43,7 @@ class Pages:
     def __init__(self, app, client):
         self.app, self.client = app, client
 
-    def sign_in(self, username, role, compounds=("*",)):
+    def sign_in(self, username, role, compounds=("*",), english=True):
         password = f"pw-{username}-123"
         with self.app.app_context():
             auth_data.create_user(get_db(), username, password, role, list(compounds))
@@ -53,6 +53,8 @@ class Pages:
             data={"username": username, "password": password, "csrf_token": self.token()},
         )
         assert resp.status_code in (302, 303), (username, resp.status_code, resp.headers)
+        if english:  # the pages speak Chinese first; the tests read the English msgids
+            self.client.post("/auth/lang/en", data={"csrf_token": self.token("/supply/")})
         return self
 
     def token(self, page="/auth/login"):

@@ -168,3 +168,12 @@ def test_plans_and_packing_lists_export_to_csv_and_xlsx(admin, db):
     assert values[0][0] == "building"
     assert sum(row[5] for row in values[1:]) == 5
     assert admin.get(f"/supply/rounds/{round_id}/plan.pdf").status_code == 404
+
+
+def test_the_pages_speak_chinese_first(pages):
+    chinese = pages.sign_in("sec", "community_admin", english=False)
+    round_id = create_round(chinese)
+    page = chinese.get(f"/supply/rounds/{round_id}").get_data(as_text=True)
+    assert "医护人员家庭" in page
+    assert "未分到：数量不足" in page
+    assert "物资保障" in chinese.get("/supply/").get_data(as_text=True)
