@@ -21,7 +21,7 @@ LANGUAGES = ("zh_CN", "en")
 
 
 def translation_dirs(root: Path) -> list[str]:
-    return sorted(str(p.parent.parent.parent) for p in root.rglob("translations/*/LC_MESSAGES"))
+    return sorted(str(p.parent.parent) for p in root.rglob("translations/*/LC_MESSAGES"))
 
 
 def po_files() -> list[Path]:
