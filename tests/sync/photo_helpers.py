@@ -71,16 +71,12 @@ def photo(
     return buf.getvalue()
 
 
-def big_jpeg(side: int = 1400, target: int = 1_200_000) -> bytes:
-    """A noisy JPEG of roughly `target` bytes (noise does not compress)."""
+def big_jpeg(side: int = 700, quality: int = 95) -> bytes:
+    """A noisy JPEG (noise does not compress: about 530 KB at the defaults), no metadata."""
     img = Image.effect_noise((side, side), 120).convert("RGB")
-    quality = 95
-    while True:
-        buf = io.BytesIO()
-        img.save(buf, "JPEG", quality=quality)
-        if buf.tell() <= target or quality <= 30:
-            return buf.getvalue()
-        quality -= 10
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
 
 
 def metadata(data: bytes) -> dict:

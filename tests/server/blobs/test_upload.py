@@ -12,6 +12,7 @@ from server.db import open_db
 from sync.blob_upload import blob_upload_state
 from sync.http_client import SyncError, upload_blobs
 from sync.images import strip_location
+from tests.server.blobs.helpers import CorruptingProxy
 from tests.server.conftest import make_device
 from tests.sync.photo_helpers import big_jpeg, metadata, photo
 
@@ -20,8 +21,10 @@ CHUNK = 64 * 1024
 
 @pytest.fixture(scope="module")
 def big() -> bytes:
-    """A JPEG of about 600 KB without metadata (about ten 64 KB chunks)."""
-    return big_jpeg(side=900, target=650_000)
+    """A JPEG of about 530 KB without metadata (nine 64 KB chunks)."""
+    data = big_jpeg()
+    assert 6 * CHUNK < len(data) < 12 * CHUNK
+    return data
 
 
 def sha_of(data: bytes) -> str:
@@ -247,3 +250,21 @@ def test_a_wrong_token_gets_401_and_the_client_raises(live, agent, server_app):
         upload_blobs(agent.client(live.url, "lm_not-a-token"), agent.store, [sha])
     assert err.value.kind == "unauthorized"
     assert server_files(server_app) == []
+
+
+def test_a_chunk_damaged_on_the_wire_is_caught_and_the_client_sends_the_photo_again(
+    live, agent, big, server_app
+):
+    token = make_device(server_app)
+    sha = agent.add_photo(big)
+    proxy = CorruptingProxy(int(live.url.rsplit(":", 1)[1]), big[CHUNK + 1000 : CHUNK + 1032])
+    try:
+        result = upload_blobs(agent.client(proxy.url, token), agent.store, [sha], chunk_size=CHUNK)
+    finally:
+        proxy.close()
+    assert proxy.corrupted == 1
+    assert result["uploaded"] == [sha]
+    # The damaged upload was refused at the end and sent once more, in full.
+    assert result["bytes_sent"] == 2 * len(big)
+    assert session(token).get(f"{live.url}/api/blobs/{sha}").content == big
+    assert len(blob_rows(server_app)) == 1
