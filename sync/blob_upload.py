@@ -18,6 +18,7 @@ import requests
 
 from .blobstore import BlobStore, is_name
 from .http_client import SyncClient, SyncError
+from .replica import Replica
 
 SENT_DDL = """
 CREATE TABLE IF NOT EXISTS _lm_blob_sent (
@@ -166,9 +167,12 @@ def upload_blobs(
     return result
 
 
-def pending_uploads(client: SyncClient) -> list[str]:
-    """This replica's own `photos` rows not yet confirmed by the server, oldest first."""
-    with sqlite3.connect(client.replica.path, timeout=30) as db:
+def pending_uploads(replica: Replica) -> list[str]:
+    """This replica's own `photos` rows not yet confirmed by the server, oldest first.
+
+    (Rows other laptops wrote are theirs to upload.) The agent's pages may show these.
+    """
+    with sqlite3.connect(replica.path, timeout=30) as db:
         db.execute(SENT_DDL)
         # The writer is a site id, or (newer files) the site's number in _lm_sites.
         numbered = db.execute("SELECT 1 FROM sqlite_master WHERE name = '_lm_sites'").fetchone()
@@ -176,7 +180,7 @@ def pending_uploads(client: SyncClient) -> list[str]:
         rows = db.execute(
             f"SELECT id FROM photos WHERE _site = {writer} "
             "AND id NOT IN (SELECT sha FROM _lm_blob_sent) ORDER BY _ctr",
-            (client.replica.site_id,),
+            (replica.site_id,),
         ).fetchall()
     return [r[0] for r in rows]
 
@@ -186,7 +190,7 @@ def upload_pending(client: SyncClient) -> dict[str, Any]:
     store: BlobStore | None = client.blob_store
     if store is None:
         return {"uploaded": [], "already": [], "refused": {}, "failed": {}, "waiting": []}
-    pending = pending_uploads(client)
+    pending = pending_uploads(client.replica)
     here = [s for s in pending if is_name(s) and store.exists(s)]
     result = upload_blobs(client, store, here)
     # Rows whose bytes are not in the store yet (still being saved, or lost) stay pending.

@@ -9,7 +9,7 @@ import requests
 
 from server.blobs import data as blob_data
 from server.db import open_db
-from sync.blob_upload import blob_upload_state
+from sync.blob_upload import blob_upload_state, pending_uploads
 from sync.http_client import SyncError, upload_blobs
 from sync.images import strip_location
 from tests.server.blobs.helpers import CorruptingProxy
@@ -268,3 +268,15 @@ def test_a_chunk_damaged_on_the_wire_is_caught_and_the_client_sends_the_photo_ag
     assert result["bytes_sent"] == 2 * len(big)
     assert session(token).get(f"{live.url}/api/blobs/{sha}").content == big
     assert len(blob_rows(server_app)) == 1
+
+
+def test_only_this_laptops_own_photos_are_pending_upload(live, agent, server_app):
+    token = make_device(server_app)
+    theirs = "d" * 64  # a photo another laptop recorded; the server has its row
+    server_app.extensions["replica"].write("photos", theirs, {"compound_id": "c1"})
+    mine = agent.add_photo(photo("JPEG", gps=False))
+    assert pending_uploads(agent.replica) == [mine]
+    report = agent.client(live.url, token).sync()
+    assert agent.replica.get("photos", theirs) is not None  # pulled
+    assert report.photos_uploaded == 1
+    assert pending_uploads(agent.replica) == []
