@@ -13,6 +13,7 @@ import click
 
 from field_agent.cli import agent
 
+from .certification.cli import aggregate
 from .permissions import ROLES
 
 DATA = click.option(
@@ -32,6 +33,9 @@ def main() -> None:
 @main.group()
 def server() -> None:
     """Run and manage a community (or street/district/city) server."""
+
+
+server.add_command(aggregate)
 
 
 main.add_command(agent)

@@ -108,7 +108,9 @@ class Store:
         self.db = sqlite_utils.Database(str(path))
         data.migrations.apply(self.db)
 
-    def seed(self, on: dt.date = D, households: int = 4, days: int = 4, compound="cp1"):
+    def seed(
+        self, on: dt.date = D, households: int = 4, days: int = 4, compound="cp1", community="jjd"
+    ):
         """A compound that passes on `on`, written through the replica and the records."""
         from server.certification import records
 
@@ -116,7 +118,7 @@ class Store:
         r.write(
             "compounds",
             compound,
-            {"compound_id": compound, "name": "临江雅居", "community_id": "jjd"},
+            {"compound_id": compound, "name": "临江雅居", "community_id": community},
         )
         for b in ("1", "2"):
             r.write("buildings", f"{compound}-b{b}", {"compound_id": compound, "name": b})
