@@ -247,7 +247,7 @@ def plan(
     remaining = total
     allocations = []
     for rank, (key, household_id, tier, items, last) in enumerate(rows, start=1):
-        given = min(share, remaining)
+        given = min(share, remaining) if remaining > 0 else zero
         remaining -= given
         outcome = FULL if given == share else PARTIAL if given > 0 else NONE
         allocations.append(

@@ -13,10 +13,12 @@ from sync import WriteError
 from ..auth.access import login_required, require_compound, roles_required
 from ..db import get_db, get_replica
 from ..web import render
-from . import data, exports, ledger, ledger_data, medicine, orders
+from . import api, data, exports, ledger, ledger_data, medicine, orders
 from .allocate import HOUSEHOLD_FLAGS, LAST_TIER, PlanError
 
 bp = Blueprint("supply", __name__, url_prefix="/supply")
+# The JSON API lives under /api/supply; it comes in with the pages.
+bp.record_once(lambda state: state.app.register_blueprint(api.bp))
 
 MANAGE = ("community_admin",)
 FIELD = ("volunteer", "building_head", "community_admin")
