@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -181,6 +182,19 @@ class BlobStore:
             os.replace(path, target)
         _fsync_dir(target.parent)
         return True
+
+    def discard_stale_partials(self, max_age_s: float) -> int:
+        """Delete partial uploads untouched for `max_age_s` seconds; returns how many."""
+        if not self._partials.is_dir():
+            return 0
+        cutoff = time.time() - max_age_s
+        gone = 0
+        with self._lock:
+            for f in self._partials.iterdir():
+                if is_name(f.name) and f.stat().st_mtime < cutoff:
+                    f.unlink(missing_ok=True)
+                    gone += 1
+        return gone
 
     def discard_partial(self, sha: str) -> bool:
         with self._lock:

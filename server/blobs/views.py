@@ -28,6 +28,7 @@ bp = Blueprint("blobs", __name__, url_prefix="/api/blobs")
 CSRF_EXEMPT = True  # uploads use device tokens; reads are GET only
 
 _finish_lock = threading.Lock()  # one finishing upload at a time (hash, decode, strip)
+STALE_PARTIAL_S = 7 * 24 * 3600  # an upload untouched for a week is dropped
 
 
 class Stores:
@@ -205,6 +206,7 @@ def _finish(sha: str):
             )
         finally:
             st.incoming.remove(sha)
+            st.incoming.discard_stale_partials(STALE_PARTIAL_S)
     resp = jsonify(sha256=sha, complete=True, offset=len(raw), mime=info.mime)
     resp.status_code = 201
     return resp

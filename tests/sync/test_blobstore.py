@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 
 import pytest
 
@@ -132,3 +134,13 @@ def test_remove_and_discard(store):
     assert store.remove(SHA) is True
     assert store.remove(SHA) is False
     assert files(store.directory) == []
+
+
+def test_stale_partials_are_discarded_fresh_ones_kept(store):
+    other = "c" * 64
+    store.append_partial(SHA, 0, b"old")
+    store.append_partial(other, 0, b"new")
+    old = time.time() - 8 * 24 * 3600
+    os.utime(store.directory / "partial" / SHA, (old, old))
+    assert store.discard_stale_partials(7 * 24 * 3600) == 1
+    assert (store.partial_size(SHA), store.partial_size(other)) == (0, 3)

@@ -11,7 +11,7 @@ from server.auth import data as auth_data
 from server.blobs import data as blob_data
 from server.db import get_db
 from tests.server.conftest import make_device, make_user
-from tests.sync.photo_helpers import photo
+from tests.sync.photo_helpers import photo, png_claiming_size
 
 PHOTO = photo("JPEG", gps=False)
 SHA = hashlib.sha256(PHOTO).hexdigest()
@@ -195,3 +195,12 @@ def test_the_openapi_document_describes_the_blob_endpoints(client):
     assert "get" in paths["/api/blobs/pending"]
     put = paths["/api/blobs/{sha}"]["put"]
     assert {"409", "413", "415", "422"} <= {str(k) for k in put["responses"]}
+
+
+def test_a_decompression_bomb_is_refused_with_415(server_app, client):
+    token = make_device(server_app)
+    resp = upload(client, token, png_claiming_size(30_000, 30_000))
+    assert resp.status_code == 415
+    assert "pixels" in resp.get_json()["error"]
+    with server_app.app_context():
+        assert get_db().execute("SELECT count(*) FROM blobs").fetchone()[0] == 0
