@@ -133,8 +133,25 @@ def server_run(data_dir: Path, host: str, port: int, threads: int) -> None:
 
 
 @main.command()
-def demo() -> None:
-    """Show the sync engine: three replicas edit offline, sync, and converge."""
-    from .engine_demo import run
+@click.option(
+    "--data",
+    "data_dir",
+    default="demo-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where the demo keeps server/ and agent/ (re-seeded idempotently)",
+)
+@click.option("--no-serve", is_flag=True, help="seed only; do not start the server and agent")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--agent-port", default=8001, show_default=True, type=int)
+@click.option("--engine", is_flag=True, help="instead: show the sync engine converge in a table")
+def demo(data_dir: Path, no_serve: bool, port: int, agent_port: int, engine: bool) -> None:
+    """Seed a demo community (DOMAIN.md), serve it on 127.0.0.1 with one field agent."""
+    if engine:
+        from .engine_demo import run as run_engine
 
-    run()
+        run_engine()
+        return
+    from .demo.run import run
+
+    run(data_dir, serve=not no_serve, host="127.0.0.1", port=port, agent_port=agent_port)

@@ -33,6 +33,11 @@ TABLES = [
             Column("medical_worker", "bool"),
             Column("hardship", "bool"),
             Column("elderly_alone", "bool"),
+            # For owners' votes (server/voting/electorate.py): who owns the unit, as an
+            # opaque key (never the name), co-owners as a JSON list, developer-held units.
+            Column("owner_key", max_length=100),
+            Column("co_owners", max_length=2000),
+            Column("developer_held", "bool"),
         ],
         indexes=[("compound_id", "building", "unit")],
     ),

@@ -1,0 +1,1 @@
+"""Pages to manage users, their roles and compounds, and their devices' tokens."""

@@ -1,0 +1,1 @@
+"""The demo: a seeded community served with one field agent (`lastmeter demo`)."""

@@ -1,0 +1,1 @@
+"""Places: city > district > street > community/village > compound > building; the overview."""

@@ -1,0 +1,1 @@
+"""The register of households and residents: list, search, edit, import, export."""
