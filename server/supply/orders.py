@@ -203,10 +203,15 @@ def orders(db: Database, offer: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def totals_by_building(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per building: households, quantity, amount due and paid, adding up from the orders."""
+    """Per building: households, quantity, amount due and paid, adding up from the orders.
+
+    Refunded orders are left out: nothing is bought or delivered for them.
+    """
     out: dict[str, dict[str, Any]] = {}
     zero = Decimal(0)
     for row in rows:
+        if row["payment"] == "refunded":
+            continue
         t = out.setdefault(
             row["building"] or "",
             {"building": row["building"] or "", "households": 0, "quantity": zero,

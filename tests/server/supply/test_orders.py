@@ -114,6 +114,10 @@ def test_payment_only_moves_forward(admin, db):
     assert row["payment"] == "paid"
     totals = orders.totals_by_building([row])
     assert totals[0]["paid_yuan"] == Decimal("20.00")
+    admin.post(f"/supply/orders/{row['id']}/payment", {"payment": "refunded"})
+    (row,) = orders.orders(db, orders.get_offer(db, offer_id))
+    assert row["payment"] == "refunded"
+    assert orders.totals_by_building([row]) == []  # nothing to buy for a refunded order
 
 
 def test_closing_an_offer_makes_one_delivery_per_household_once(admin, db):
