@@ -17,8 +17,14 @@ def count_open_rejected(db: Database) -> int:
     return db.execute("SELECT count(*) FROM _lm_outbox WHERE status = 'open'").fetchone()[0]
 
 
+# Who-recorded-it travels with every edit; its conflicts follow the edit's, never shown alone.
+META_COLUMNS = ("recorded_by",)
+
+
 def count_conflicts(db: Database) -> int:
-    return db.execute("SELECT count(*) FROM _lm_conflicts WHERE resolved = 0").fetchone()[0]
+    return db.execute(
+        "SELECT count(*) FROM _lm_conflicts WHERE resolved = 0 AND col <> 'recorded_by'"
+    ).fetchone()[0]
 
 
 def local_counter(db: Database) -> int:

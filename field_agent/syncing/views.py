@@ -164,7 +164,7 @@ def discard(item_id: int):
 @bp.get("/conflicts")
 def conflicts():
     replica = get_replica()
-    items = replica.conflicts()
+    items = [c for c in replica.conflicts() if c["column"] not in data.META_COLUMNS]
     for item in items:
         when = data.hlc_time(item["won_hlc"])
         item["won_at"] = localtime.show(when.isoformat()) if when else ""
@@ -181,8 +181,14 @@ def conflicts():
 
 @bp.post("/conflicts/<int:conflict_id>/keep-theirs")
 def keep_theirs(conflict_id: int):
-    if not get_replica().dismiss_conflict(conflict_id):
+    replica = get_replica()
+    item = next((c for c in replica.conflicts() if c["id"] == conflict_id), None)
+    if item is None or not replica.dismiss_conflict(conflict_id):
         abort(404, description=_("This conflict is already settled."))
+    for other in replica.conflicts():  # the who-recorded-it of the same edit goes with it
+        same = (other["table"], other["row_id"]) == (item["table"], item["row_id"])
+        if same and other["column"] in data.META_COLUMNS:
+            replica.dismiss_conflict(other["id"])
     flash(_("Kept the other value."))
     return redirect(url_for("syncing.conflicts"), code=303)
 
