@@ -36,7 +36,7 @@ def test_finished_yesterday_drops_off_today_stays(volunteer, client, replica):
     yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat(timespec="seconds")
     replica.write("deliveries", D1, {"status": "delivered", "delivered_at": yesterday})
     assert D1 not in listed(client.get("/deliveries/").get_data(as_text=True))
-    volunteer.post(f"/deliveries/c1-1栋-102-d1/status", {"status": "delivered"})
+    volunteer.post("/deliveries/c1-1栋-102-d1/status", {"status": "delivered"})
     assert "c1-1栋-102-d1" in listed(client.get("/deliveries/").get_data(as_text=True))
 
 
@@ -47,7 +47,8 @@ def test_one_click_moves_the_status_and_records_who(volunteer, replica, status):
     assert resp.headers["Location"] == "/deliveries/"
     row = replica.get("deliveries", D1)
     assert row["status"] == status
-    assert row["volunteer"] == "王芳" and row["recorded_by"] == "王芳"
+    assert row["volunteer"] == "王芳"
+    assert row["recorded_by"] == "王芳"
     assert (row["delivered_at"] is not None) == (status == "delivered")
 
 
@@ -59,7 +60,8 @@ def test_refused_needs_a_reason(volunteer, replica):
     resp = volunteer.post(f"/deliveries/{D1}/status", {"status": "refused", "reason": "不在家"})
     assert resp.status_code == 303
     row = replica.get("deliveries", D1)
-    assert row["status"] == "refused" and row["refused_reason"] == "不在家"
+    assert row["status"] == "refused"
+    assert row["refused_reason"] == "不在家"
 
 
 def test_reason_too_long_is_refused(volunteer, replica):
@@ -107,7 +109,9 @@ def test_buttons_offer_only_forward_states(volunteer, client, replica):
     replica.write("deliveries", D1, {"status": "out"})
     html = client.get("/deliveries/?building=1栋").get_data(as_text=True)
     row = re.search(rf'<tr id="d-{D1}".*?</tr>', html, re.S).group(0)
-    assert 'value="packed"' not in row and 'value="delivered"' in row and 'value="refused"' in row
+    assert 'value="packed"' not in row
+    assert 'value="delivered"' in row
+    assert 'value="refused"' in row
 
 
 @pytest.mark.parametrize(
@@ -137,6 +141,7 @@ def test_new_delivery_is_planned_and_listed(volunteer, client, replica):
     assert volunteer.post("/deliveries/new", form).status_code == 303
     new = [r for r in replica.rows("deliveries") if r["items"] == "大米"]
     assert len(new) == 1
-    assert new[0]["status"] == "planned" and new[0]["quantity"] == 2.5
+    assert new[0]["status"] == "planned"
+    assert new[0]["quantity"] == 2.5
     assert new[0]["recorded_by"] == "王芳"
     assert new[0]["id"] in listed(client.get("/deliveries/").get_data(as_text=True))

@@ -14,10 +14,13 @@ def test_quick_entry_records_area_building_and_who(volunteer, replica, client):
     resp = volunteer.post("/disinfection/", {"area": "corridor", "building": "1栋"})
     assert resp.status_code == 303
     [log] = replica.rows("disinfection_logs")
-    assert log["area"] == "corridor" and log["building"] == "1栋"
-    assert log["done_by"] == "王芳" and log["recorded_by"] == "王芳"
+    assert log["area"] == "corridor"
+    assert log["building"] == "1栋"
+    assert log["done_by"] == "王芳"
+    assert log["recorded_by"] == "王芳"
     html = client.get("/disinfection/?lang=en").get_data(as_text=True)
-    assert "corridors" in html and "1栋" in html
+    assert "corridors" in html
+    assert "1栋" in html
 
 
 def test_other_area_with_time_and_staff(volunteer, replica, agent_app):
@@ -29,8 +32,10 @@ def test_other_area_with_time_and_staff(volunteer, replica, agent_app):
     )
     assert resp.status_code == 303
     [log] = replica.rows("disinfection_logs")
-    assert log["area"] == "快递柜" and log["done_by"] == "物业张师傅"
-    assert log["recorded_by"] == "王芳" and log["building"] is None
+    assert log["area"] == "快递柜"
+    assert log["done_by"] == "物业张师傅"
+    assert log["recorded_by"] == "王芳"
+    assert log["building"] is None
     assert log["done_at"].startswith(when)
 
 
@@ -79,7 +84,8 @@ def test_list_shows_open_cases_with_names(volunteer, replica, client):
     replica.write("health_cases", "hc2", {"released_on": "2020-02-10"})
     html = client.get("/health/?lang=en").get_data(as_text=True)
     before_released = html.split("<h2>")[0]  # the open-cases table
-    assert "居民101-0" in before_released and "fever case" in before_released
+    assert "居民101-0" in before_released
+    assert "fever case" in before_released
     assert "close contact" not in before_released
     assert "2020-02-10" in html  # shown under Released
 
@@ -103,7 +109,8 @@ def test_release_by_building_head_or_admin(volunteer, replica, agent_app, role):
     assert resp.status_code == 303
     case = replica.get("health_cases", "hc1")
     assert case["released_on"] == "2020-02-15"
-    assert case["release_note"] == "14天观察期满" and case["released_by"] == "王芳"
+    assert case["release_note"] == "14天观察期满"
+    assert case["released_by"] == "王芳"
     assert volunteer.post("/health/hc1/release", {"released_on": "2020-02-16"}).status_code == 409
 
 
@@ -137,7 +144,8 @@ def test_add_suspected_case(volunteer, replica):
     )
     assert resp.status_code == 303
     [case] = replica.rows("health_cases")
-    assert case["category"] == "suspected" and case["household_id"] == "c1-2栋-101"
+    assert case["category"] == "suspected"
+    assert case["household_id"] == "c1-2栋-101"
     assert case["recorded_by"] == "王芳"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -40,20 +41,26 @@ def test_request_with_photo_stores_a_small_clean_jpeg(volunteer, replica, agent_
     assert resp.status_code == 303
     row = only_request(replica)
     sha = row["photo_sha256"]
-    assert row["requested_by"] == "王芳" and row["recorded_by"] == "王芳"
-    assert row["status"] == "requested" and row["quantity"] == 2 and row["created_at"]
+    assert row["requested_by"] == "王芳"
+    assert row["recorded_by"] == "王芳"
+    assert row["status"] == "requested"
+    assert row["quantity"] == 2
+    assert row["created_at"]
     photo = replica.get("photos", sha)
-    assert photo["mime"] == "image/jpeg" and photo["ref_id"] == row["id"]
-    assert photo["ref_table"] == "medicine_requests" and photo["recorded_by"] == "王芳"
+    assert photo["mime"] == "image/jpeg"
+    assert photo["ref_id"] == row["id"]
+    assert photo["ref_table"] == "medicine_requests"
+    assert photo["recorded_by"] == "王芳"
     stored = agent_app.config["BLOB_DIR"] + f"/{sha[:2]}/{sha}"
-    data = open(stored, "rb").read()
+    data = Path(stored).read_bytes()
     assert hashlib.sha256(data).hexdigest() == sha
     assert photo["size"] == len(data) < len(original)
     with Image.open(io.BytesIO(data)) as img:
         assert max(img.size) <= 1600
         assert not img.getexif()  # the camera's EXIF is gone
     served = client.get(f"/medicine/photo/{sha}")
-    assert served.status_code == 200 and served.data == data
+    assert served.status_code == 200
+    assert served.data == data
     assert served.mimetype == "image/jpeg"
 
 
@@ -104,7 +111,9 @@ def test_shopping_list_consolidates_across_households(volunteer, client):
     html = client.get("/medicine/shopping?lang=en").get_data(as_text=True)
     assert "布洛芬 · 3 boxes" in html
     assert "阿莫西林 · 3 boxes" in html
-    assert "1栋 101" in html and "1栋 102" in html and "2栋 101" in html
+    assert "1栋 101" in html
+    assert "1栋 102" in html
+    assert "2栋 101" in html
 
 
 @pytest.mark.parametrize(
@@ -134,11 +143,14 @@ def test_full_path_bought_delivered(volunteer, replica):
     assert volunteer.post(f"/medicine/{rid}/delivered", {}).status_code == 422  # not bought
     assert volunteer.post(f"/medicine/{rid}/bought", {"price": "¥35.5"}).status_code == 303
     row = only_request(replica)
-    assert row["status"] == "bought" and row["price_yuan"] == 35.5 and row["bought_by"] == "王芳"
+    assert row["status"] == "bought"
+    assert row["price_yuan"] == 35.5
+    assert row["bought_by"] == "王芳"
     assert volunteer.post(f"/medicine/{rid}/bought", {"price": "30"}).status_code == 422
     assert volunteer.post(f"/medicine/{rid}/delivered", {}).status_code == 303
     row = only_request(replica)
-    assert row["status"] == "delivered" and row["delivered_by"] == "王芳"
+    assert row["status"] == "delivered"
+    assert row["delivered_by"] == "王芳"
     resp = volunteer.post(f"/medicine/{rid}/refused", {"reason": "late"})
     assert resp.status_code == 422  # already closed
 
@@ -169,7 +181,9 @@ def test_refused_medicine_stays_as_stock_until_reassigned(volunteer, replica, cl
     assert "Value held: ¥12.30" in html
     assert replica.get("medicine_requests", a)["reassigned_to"] == H3
     given = [r for r in replica.rows("medicine_requests") if r["household_id"] == H3]
-    assert len(given) == 1 and given[0]["status"] == "bought" and given[0]["price_yuan"] == 35.5
+    assert len(given) == 1
+    assert given[0]["status"] == "bought"
+    assert given[0]["price_yuan"] == 35.5
     # A second reassignment of the same refused box is refused.
     assert volunteer.post(f"/medicine/{a}/reassign", {"household_id": H2}).status_code == 422
 

@@ -47,7 +47,8 @@ def test_fix_and_resend_writes_the_cell_again(volunteer, replica):
     resp = volunteer.post(f"/sync/outbox/{item}/resend", {"value": "蔬菜包 (大)"})
     assert resp.status_code == 303
     row = replica.get("deliveries", D1)
-    assert row["items"] == "蔬菜包 (大)" and row["recorded_by"] == "王芳"
+    assert row["items"] == "蔬菜包 (大)"
+    assert row["recorded_by"] == "王芳"
     assert replica.counter > before  # a fresh stamp: the next push carries it
     assert outbox(replica.path) == []
     assert outbox(replica.path, "resent")[0]["id"] == item
@@ -88,9 +89,11 @@ def test_resend_of_an_immutable_row_makes_a_corrected_copy(volunteer, replica):
     resp = volunteer.post(f"/sync/outbox/{first}/resend", {"value": "36.7"})
     assert resp.status_code == 303
     rows = {r["id"]: r for r in replica.rows("temperature_checks")}
-    assert len(rows) == 2 and rows["t1"]["temperature_c"] == 36.6
+    assert len(rows) == 2
+    assert rows["t1"]["temperature_c"] == 36.6
     copy = next(r for i, r in rows.items() if i != "t1")
-    assert copy["temperature_c"] == 36.7 and copy["household_id"] == "c1-1栋-101"
+    assert copy["temperature_c"] == 36.7
+    assert copy["household_id"] == "c1-1栋-101"
     assert {i["id"] for i in outbox(replica.path, "resent")} == {first, second}
 
 
@@ -120,7 +123,9 @@ def conflict(replica, tmp_path):
 
 def test_conflicts_page_shows_yours_and_theirs(volunteer, client, conflict):
     html = client.get("/sync/conflicts?lang=en").get_data(as_text=True)
-    assert "mine" in html and "theirs" in html and "李强" in html
+    assert "mine" in html
+    assert "theirs" in html
+    assert "李强" in html
     status = client.get("/sync/status?lang=en").get_data(as_text=True)
     assert re.search(r"Conflicts: <strong>1</strong>", status)
 
@@ -138,7 +143,8 @@ def test_write_mine_again(volunteer, replica, conflict):
     assert resp.status_code == 303
     assert replica.conflicts() == []
     row = replica.get("deliveries", D1)
-    assert row["items"] == "mine" and row["recorded_by"] == "王芳"
+    assert row["items"] == "mine"
+    assert row["recorded_by"] == "王芳"
     assert volunteer.post(f"/sync/conflicts/{conflict['id']}/write-mine").status_code == 404
 
 

@@ -40,7 +40,8 @@ def test_save_writes_one_check_per_reading_with_the_volunteer(
     rows = sorted(checks(replica), key=lambda r: r["temperature_c"])
     assert [r["temperature_c"] for r in rows] == [36.5, 36.6, 36.8]
     assert {r["recorded_by"] for r in rows} == {"王芳"}
-    assert rows[1]["resident_id"] is None and rows[1]["household_id"] == H201
+    assert rows[1]["resident_id"] is None
+    assert rows[1]["household_id"] == H201
     with agent_app.app_context():
         today = localtime.today()
         assert all(localtime.local_date(r["measured_at"]) == today for r in rows)
