@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import subprocess
 import sys
@@ -68,13 +69,17 @@ def setup(data_dir: Path, owners: int, rng: random.Random) -> tuple[str, list[st
     return motion_id, tokens
 
 
-def serve(data_dir: Path, threads: int) -> tuple[subprocess.Popen, str]:
-    exe = Path(sys.executable).with_name("lastmeter")
+def serve(data_dir: Path, threads: int, log) -> tuple[subprocess.Popen, str]:
+    # `lastmeter server run`, from this checkout (not whatever is installed)
+    code = "import sys; from server.cli import main; sys.argv[0] = 'lastmeter'; main()"
     proc = subprocess.Popen(
-        [str(exe), "server", "run", "--data", str(data_dir), "--port", "0",
+        [sys.executable, "-c", code, "server", "run", "--data", str(data_dir), "--port", "0",
          "--threads", str(threads)],
         stdout=subprocess.PIPE,
+        stderr=log,  # waitress reports its queue depth under load: keep it out of the way
         text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     line = proc.stdout.readline()
     base = line.split(" on ", 1)[1].split("/ ", 1)[0]
@@ -122,12 +127,14 @@ def main() -> int:
         print(f"setup: {args.owners} owners, links issued in {time.perf_counter() - t0:.2f} s")
         voters = rng.sample(tokens, args.ballots)
         jobs = [(t, rng.choice(("for", "for", "against", "abstain"))) for t in voters]
-        proc, base = serve(data_dir, args.threads)
+        log = (Path(tmp) / "server.log").open("w")
+        proc, base = serve(data_dir, args.threads, log)
         try:
             elapsed, errors, ok = cast_all(base, jobs, args.clients)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+            log.close()
         rate = ok / elapsed
         print(
             f"cast: {ok} ballots in {elapsed:.2f} s = {rate:.0f} ballots/s ({args.clients} "

@@ -14,7 +14,7 @@ from .. import csrf
 from ..auth.access import roles_required
 from ..db import get_db
 from . import data
-from .common import MANAGE, bp, managed, may_see_how, motion_or_404, now, zone
+from .common import MANAGE, bp, managed, may_see_how, motion_or_404, now, writer, zone
 
 
 def _json_body() -> dict:
@@ -322,7 +322,7 @@ def api_cast(token: str):
     """
     choice = str(_json_body().get("choice") or "")
     try:
-        got = data.cast_online(get_db(), token, choice, now())
+        got = data.cast_online(get_db(), token, choice, now(), writer())
     except data.VoteError as exc:
         return _refused(exc)
     return jsonify(receipt=got["receipt"], choice=got["choice"], received_at=got["received_at"])

@@ -12,6 +12,7 @@ from ..auth.access import require_compound
 from ..db import get_db
 from ..i18n import select_locale
 from . import data
+from .commits import GroupCommit
 from .rules import MATTER_BY_ID, RULE_SETS, RuleSet, resolve
 
 bp = Blueprint("voting", __name__)
@@ -24,6 +25,11 @@ def now() -> dt.datetime:
     """The server clock; tests put a callable in app.extensions['voting_clock']."""
     clock = current_app.extensions.get("voting_clock")
     return clock() if clock else dt.datetime.now(dt.UTC)
+
+
+def writer() -> GroupCommit:
+    """The app's group commit for online ballots (one per app, made on first use)."""
+    return current_app.extensions.setdefault("voting_writer", GroupCommit())
 
 
 def zone() -> dt.tzinfo:

@@ -26,6 +26,7 @@ from .common import (
     motion_or_404,
     now,
     rule_set_choices,
+    writer,
     zh,
     zone,
 )
@@ -229,7 +230,7 @@ def ballot(token: str):
 def cast(token: str):
     db = get_db()
     try:
-        receipt = data.cast_online(db, token, request.form.get("choice", ""), now())
+        receipt = data.cast_online(db, token, request.form.get("choice", ""), now(), writer())
     except data.VoteError as exc:
         return _ballot_page(token, status=exc.status, refused=exc)
     return redirect(url_for(".receipt", token=token, code=receipt["receipt"]), 303)
