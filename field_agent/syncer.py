@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from pathlib import Path
 
 import requests
 
 from sync import Replica
+from sync.blobstore import BlobStore
 from sync.http_client import Progress, SyncClient, SyncError, SyncReport
 
 from . import settings
 
 
-def _blob_store(data_dir: Path):
-    from sync.blobstore import BlobStore
-
+def _blob_store(data_dir: Path) -> BlobStore:
     return BlobStore(settings.blob_dir(data_dir))
 
 
@@ -32,9 +30,6 @@ def run_sync(
         raise SyncError("unenrolled", "this laptop is not enrolled: run `lastmeter agent init`")
     own = replica is None
     replica = replica or Replica(settings.db_path(data_dir))
-    extra = {}
-    if "blob_store" in inspect.signature(SyncClient).parameters:
-        extra["blob_store"] = _blob_store(data_dir)
     try:
         client = SyncClient(
             replica,
@@ -43,7 +38,7 @@ def run_sync(
             progress=progress,
             server_site=conf.get("server_site"),
             session=session,
-            **extra,
+            blob_store=_blob_store(data_dir),  # photos go up after each push, resumably
         )
         info = client.hello()
         settings.save(

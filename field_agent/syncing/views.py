@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from sync import WriteError
+from sync.blob_upload import pending_uploads
 from sync.http_client import outbox, set_outbox_status
 
 from .. import localtime, settings
@@ -61,6 +62,7 @@ def status() -> dict[str, Any]:
         "waiting": _waiting(),
         "rejected": data.count_open_rejected(db),
         "conflicts": data.count_conflicts(db),
+        "photos_waiting": len(pending_uploads(get_replica())),
         "clock_offset_s": None if offset is None else round(offset / 1000),
         "clock_warn": offset is not None and abs(offset) > 60_000,
         "role": conf.get("role"),
