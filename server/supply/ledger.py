@@ -244,7 +244,7 @@ def money_balances(entries: Iterable[Entry]) -> dict[str, Balance]:
     for e in entries:
         if not e.is_money or e.amount_yuan is None:
             continue
-        row = sums.setdefault(e.purpose, [Decimal(0), Decimal(0)])
+        row = sums.setdefault(e.purpose, [Decimal("0.00"), Decimal("0.00")])  # shown to the fen
         row[0 if e.kind == MONEY_IN else 1] += e.amount_yuan
     return {purpose: Balance(r, s) for purpose, (r, s) in sorted(sums.items())}
 

@@ -208,14 +208,14 @@ def totals_by_building(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Refunded orders are left out: nothing is bought or delivered for them.
     """
     out: dict[str, dict[str, Any]] = {}
-    zero = Decimal(0)
+    zero, no_yuan = Decimal(0), Decimal("0.00")
     for row in rows:
         if row["payment"] == "refunded":
             continue
         t = out.setdefault(
             row["building"] or "",
             {"building": row["building"] or "", "households": 0, "quantity": zero,
-             "amount_yuan": zero, "paid_yuan": zero},
+             "amount_yuan": no_yuan, "paid_yuan": no_yuan},
         )  # fmt: skip
         t["households"] += 1
         t["quantity"] += row["quantity"]

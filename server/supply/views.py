@@ -39,6 +39,17 @@ def labels() -> dict[str, str]:
         "money_out": _("Money out"),
         "goods_in": _("Goods in"),
         "goods_out": _("Goods out"),
+        "draft": _("draft"),
+        "confirmed": _("confirmed"),
+        "cancelled": _("cancelled"),
+        "open": _("open"),
+        "closed": _("closed"),
+        "dispatched": _("dispatched"),
+        "unpaid": _("unpaid"),
+        "paid": _("paid"),
+        "refunded": _("refunded"),
+        "reassigned": _("reassigned"),
+        "returned": _("returned"),
     }
 
 
@@ -278,7 +289,7 @@ def show_offer(offer_id: str, status: int = 200, errors: dict | None = None):
     homes = data.households(db, [offer["compound_id"]])
     return render(
         "supply/offer.html", "supply/_orders.html", status=status, offer=offer, rows=rows,
-        totals=totals, homes=homes, errors=errors or {}, form=request.form,
+        totals=totals, homes=homes, errors=errors or {}, form=request.form, labels=labels(),
         grand={k: sum((t[k] for t in totals), Decimal(0))
                for k in ("quantity", "amount_yuan", "paid_yuan")},
     )  # fmt: skip
@@ -418,7 +429,7 @@ def _medicine_page(status: int = 200, errors: dict | None = None):
     candidates = {r["id"]: medicine.open_requests(db, compounds, r["drug_name"]) for r in rows}
     return render(
         "supply/medicine.html", status=status, rows=rows, total=total, candidates=candidates,
-        moves=medicine.moves(db), errors=errors or {},
+        moves=medicine.moves(db), errors=errors or {}, labels=labels(),
     )  # fmt: skip
 
 

@@ -30,7 +30,7 @@ def test_ledger_balances_are_exact_strings(admin):
     admin.post("/supply/ledger", {**fund, "amount_yuan": "0.10"})
     admin.post("/supply/ledger", {**fund, "amount_yuan": "0.20"})
     body = admin.get("/api/supply/ledger/balances").get_json()
-    assert body["money"] == {"fund": {"in": "0.30", "out": "0", "held": "0.30"}}
+    assert body["money"] == {"fund": {"in": "0.30", "out": "0.00", "held": "0.30"}}
     assert body["entries"] == 2
 
 

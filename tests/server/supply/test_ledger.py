@@ -158,7 +158,7 @@ def test_goods_are_counted_by_item_and_unit():
 def test_overdrawn_purposes_are_listed():
     entries = [money("a", amount="10"), money("b", MONEY_OUT, amount="15"), goods("c")]
     entries.append(goods("d", GOODS_OUT, quantity="11"))
-    assert overdrawn(entries) == ["fund for the Wangs: -5 yuan", "vegetables: -1 jin of pork"]
+    assert overdrawn(entries) == ["fund for the Wangs: -5.00 yuan", "vegetables: -1 jin of pork"]
 
 
 @pytest.mark.parametrize(
