@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS _lm_outbox (
 CREATE UNIQUE INDEX IF NOT EXISTS _lm_outbox_cell
     ON _lm_outbox (tbl, ifnull(row_id, ''), ifnull(col, ''), ifnull(hlc, 0));
 CREATE TABLE IF NOT EXISTS _lm_client (peer TEXT PRIMARY KEY, scope TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS _lm_pass (
+    peer TEXT NOT NULL, way TEXT NOT NULL, base INTEGER NOT NULL, PRIMARY KEY (peer, way)
+);
 """
 
 
@@ -136,20 +139,23 @@ class SyncClient:
             raise SyncError("protocol", f"the server's answer is not JSON: {exc}") from exc
 
     def hello(self) -> dict[str, Any]:
-        sent_at = int(time.time() * 1000)
+        now = self.replica.clock.now_ms  # the clock this laptop stamps its cells with
+        sent_at = now()
         info = self._request("GET", "/api/sync/hello")
-        rtt = int(time.time() * 1000) - sent_at
+        rtt = now() - sent_at
         self.report.clock_offset_ms = info["server_time_ms"] - (sent_at + rtt // 2)
         self.report.server_site = self.server_site = info["server_site"]
         return info
 
     # -- push ---------------------------------------------------------------------------
 
-    def _own_batch(self, since: int, server_site: str) -> tuple[Batch, bytes]:
+    def _own_batch(self, since: int, base: int, server_site: str) -> tuple[Batch, bytes]:
         """Our own cells after `since`, bounded by rows (the cell limit) and by JSON bytes."""
         while True:
             limit = self._batch_rows
-            batch = self.replica.changes_since(since, exclude_site=server_site, limit=limit)
+            batch = self.replica.changes_since(
+                since, exclude_site=server_site, limit=limit, cells_after=base
+            )
             _keep_site(batch, self.replica.site_id)
             body = _dumps(batch.to_dict()).encode()
             if len(body) <= self.max_bytes or limit <= 1:
@@ -163,9 +169,10 @@ class SyncClient:
         server = self.report.server_site or self.hello()["server_site"]
         peer = self.peer_name or server
         cursor = self.replica.cursor(peer)["sent"]
+        base = pass_base(self.replica.path, peer, "sent")
         total_cells = pushed = 0
         while True:
-            batch, body = self._own_batch(cursor, server)
+            batch, body = self._own_batch(cursor, base, server)
             if batch.cells == 0:
                 # Nothing of ours in this stretch (e.g. cells we pulled): no request needed.
                 if batch.next != cursor:
@@ -173,6 +180,7 @@ class SyncClient:
                     self.replica.set_cursor(peer, sent=cursor)
                 if batch.more:
                     continue
+                _set_pass_base(self.replica.path, peer, "sent", cursor)
                 break
             payload = gzip.compress(body, compresslevel=6)
             self.report.bytes_sent += len(payload)
@@ -197,6 +205,7 @@ class SyncClient:
             self.replica.set_cursor(peer, sent=cursor)  # only after the server committed it
             self.progress("push", pushed, 0)
             if not batch.more:
+                _set_pass_base(self.replica.path, peer, "sent", cursor)
                 break
         self.report.pushed_cells += total_cells
         return total_cells
@@ -234,19 +243,25 @@ class SyncClient:
         server = self.report.server_site or self.hello()["server_site"]
         peer = self.peer_name or server
         cursor = self.replica.cursor(peer)["received"]
+        base = pass_base(self.replica.path, peer, "received")
         total = 0
         while True:
             data = self._request(
                 "GET",
                 "/api/sync/pull",
-                params={"cursor": cursor, "site": self.replica.site_id, "limit": self.max_cells},
+                params={
+                    "cursor": cursor,
+                    "base": base,
+                    "site": self.replica.site_id,
+                    "limit": self.max_cells,
+                },
             )
             server_ms = data.pop("server_time_ms", None)
             if isinstance(server_ms, int):
-                self.report.clock_offset_ms = server_ms - int(time.time() * 1000)
+                self.report.clock_offset_ms = server_ms - self.replica.clock.now_ms()
             scope = data.pop("scope", None)
             if isinstance(scope, list) and self._scope_widened(peer, scope):
-                cursor = 0  # rows of the new compounds lie behind our cursor: read all again
+                cursor = base = 0  # the new compounds' rows lie behind our cursor: read all
                 continue
             try:
                 batch = Batch.from_dict(data)
@@ -267,6 +282,7 @@ class SyncClient:
             self.replica.set_cursor(peer, received=cursor)
             self.progress("pull", total, 0)
             if not batch.more:
+                _set_pass_base(self.replica.path, peer, "received", cursor)
                 break
         self.report.pulled_cells += total
         return total
@@ -331,6 +347,30 @@ def set_outbox_status(path: str, item_id: int, status: str) -> bool:
             "UPDATE _lm_outbox SET status = ? WHERE id = ? AND status = 'open'", (status, item_id)
         )
         return cur.rowcount == 1
+
+
+def pass_base(path: str, peer: str, way: str) -> int:
+    """Where the unfinished pass over `way` ("sent" or "received") with `peer` began.
+
+    Batches are cut by rows in counter order, but a row edited later sits at its newest
+    counter: its older cells lie behind the cursor when their batch is reached. So until
+    a pass completes, every batch carries each row's cells changed after the pass's base,
+    not only after the cursor; repeating a few cells is harmless, losing one is not.
+    """
+    with sqlite3.connect(path, timeout=30) as db:
+        row = db.execute(
+            "SELECT base FROM _lm_pass WHERE peer = ? AND way = ?", (peer, way)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _set_pass_base(path: str, peer: str, way: str, base: int) -> None:
+    with sqlite3.connect(path, timeout=30) as db:
+        db.execute(
+            "INSERT INTO _lm_pass (peer, way, base) VALUES (?, ?, ?) "
+            "ON CONFLICT(peer, way) DO UPDATE SET base = excluded.base",
+            (peer, way, base),
+        )
 
 
 def _ensure_tables(path: str) -> None:

@@ -154,6 +154,10 @@ def _reset(sock: socket.socket) -> None:
 
 
 def _close(sock: socket.socket) -> None:
+    # close() alone waits for the other relay thread's recv() on this socket to return,
+    # which may be never; shutdown() wakes it, so the close (and its RST) happens now.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)
     with contextlib.suppress(OSError):
         sock.close()
 

@@ -137,6 +137,11 @@ def pull():
       security: [{device: []}]
       parameters:
         - {in: query, name: cursor, schema: {type: integer, minimum: 0}, required: true}
+        - in: query
+          name: base
+          description: "where the agent's unfinished pass began (default: cursor); rows carry
+            their cells changed after it"
+          schema: {type: integer, minimum: 0}
         - {in: query, name: site, schema: {type: string}, required: true}
         - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 100000}}
       responses:
@@ -151,14 +156,20 @@ def pull():
     """
     try:
         cursor = int(request.args.get("cursor", ""))
+        base = int(request.args.get("base", cursor))
         limit = int(request.args.get("limit", current_app.config["PULL_BATCH_CELLS"]))
     except ValueError:
-        abort(400, description="cursor and limit must be whole numbers")
+        abort(400, description="cursor, base and limit must be whole numbers")
     site = request.args.get("site", "")
-    if cursor < 0 or not 1 <= limit <= 100_000 or not 1 <= len(site) <= 64:
-        abort(400, description="need cursor >= 0, 1 <= limit <= 100000 and the agent's site id")
+    if not 0 <= base <= cursor or not 1 <= limit <= 100_000 or not 1 <= len(site) <= 64:
+        abort(
+            400,
+            description="need 0 <= base <= cursor, 1 <= limit <= 100000 and the agent's site id",
+        )
     _bind_site(site)
-    batch = get_replica().changes_since(cursor, scope=_scope(), exclude_site=site, limit=limit)
+    batch = get_replica().changes_since(
+        cursor, scope=_scope(), exclude_site=site, limit=limit, cells_after=base
+    )
     body = batch.to_dict()
     body["server_time_ms"] = wall_ms()
     body["scope"] = g.device.user.compounds  # the agent re-reads all when it widens

@@ -117,7 +117,7 @@ def test_unknown_tables_and_columns_are_refused(client, server_app, make_replica
     row[5].append(42)
     body = push(client, token, batch).get_json()
     got = {(r["table"], r["column"], r["reason"]) for r in body["rejected"]}
-    assert ("secret_table", None, "unknown_table") in got
+    assert ("secret_table", "unknown_table") in {(t, reason) for t, _, reason in got}
     assert ("temperature_checks", "shoe_size", "unknown_column") in got
 
 
