@@ -1,6 +1,6 @@
 """Simplified Chinese first, English second (Flask-Babel).
 
-Catalogs: `field_agent/translations` and any `field_agent/<area>/translations`; the .mo
+Catalogs: `field_agent/translations/zh_Hans_CN` and any `field_agent/<area>/translations`; the .mo
 files are compiled by `python -m server.i18n` (which scans field_agent/ too) and committed.
 """
 
@@ -15,7 +15,7 @@ LANGUAGES = ("zh_CN", "en")
 
 
 def translation_dirs(root: Path) -> list[str]:
-    return sorted(str(p.parent.parent.parent) for p in root.rglob("translations/*/LC_MESSAGES"))
+    return sorted({str(p.parent.parent) for p in root.rglob("translations/*/LC_MESSAGES")})
 
 
 def select_locale() -> str:
