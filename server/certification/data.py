@@ -124,6 +124,48 @@ def m001_certification(db: Database) -> None:
     db["cert_lists"].create_index(["scope_id", "on_date"], unique=True)
 
 
+@migrations()
+def m002_check_indexes(db: Database) -> None:
+    """The check reads a compound's last days of checks and its rare fever readings: both
+    range scans with these, instead of every check the compound ever had."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS cert_checks_compound_time "
+        "ON temperature_checks (compound_id, measured_at)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS cert_checks_compound_fever "
+        "ON temperature_checks (compound_id, temperature_c, measured_at)"
+    )
+
+
+@migrations()
+def m003_change_counter(db: Database) -> None:
+    """One number bumped by every change to the certification tables (triggers, so no
+    code path can forget): with the replica's counter it keys the cache of checks."""
+    db.execute("CREATE TABLE cert_meta (key TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+    db.execute("INSERT INTO cert_meta (key, n) VALUES ('changes', 0)")
+    bump = "UPDATE cert_meta SET n = n + 1 WHERE key = 'changes'"
+    for table in (
+        "cert_closures",
+        "cert_work_groups",
+        "cert_attestations",
+        "cert_applications",
+        "cert_revocations",
+    ):
+        for event in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_{event.lower()}_bump AFTER {event} ON {table} "
+                f"BEGIN {bump}; END"
+            )
+
+
+def data_version(db: Database) -> tuple[int, int]:
+    """(the replica's change counter, the certification tables' change counter)."""
+    row = db.execute("SELECT value FROM _lm_meta WHERE key = 'counter'").fetchone()
+    mine = db.execute("SELECT n FROM cert_meta WHERE key = 'changes'").fetchone()
+    return int(row[0] or 0) if row else 0, int(mine[0]) if mine else 0
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
@@ -255,15 +297,19 @@ def load_facts(
         lambda r: Resident(r[1], r[2], r[3]),
     )
     # Screening needs every check of the last days; the window needs only fever readings.
-    checks = _by_compound(
-        con.execute(
-            "SELECT compound_id, id, household_id, resident_id, temperature_c, measured_at "
-            f"FROM temperature_checks WHERE {inn} AND measured_at <= ? AND "
-            "(measured_at >= ? OR (temperature_c >= ? AND measured_at >= ?))",
-            [*ids, hi, scr_lo, threshold, win_lo],
-        ),
-        lambda r: TemperatureCheck(r[1], r[2], r[3], r[4], r[5]),
+    # Rows come back as plain tuples in TemperatureCheck's field order, one query per
+    # compound: no Python object is built per row (a community has ~40,000 of them here).
+    cols = "id, household_id, resident_id, temperature_c, measured_at"
+    check_sql = (
+        f"SELECT {cols} FROM temperature_checks WHERE compound_id = ? "
+        "AND measured_at >= ? AND measured_at <= ? UNION ALL "
+        f"SELECT {cols} FROM temperature_checks INDEXED BY cert_checks_compound_fever "
+        "WHERE compound_id = ? AND temperature_c >= ? AND measured_at >= ? AND measured_at < ?"
     )
+    checks = {
+        cid: con.execute(check_sql, [cid, scr_lo, hi, cid, threshold, win_lo, scr_lo]).fetchall()
+        for cid in ids
+    }
     logs = _by_compound(
         con.execute(
             "SELECT compound_id, id, area, done_at, building FROM disinfection_logs "

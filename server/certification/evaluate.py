@@ -129,7 +129,7 @@ def _scan_checks(ctx: Context) -> tuple[list[set[str]], list[tuple[TemperatureCh
         if day >= scr_lo:
             seen[day - scr_lo].add(check[1])
         if day >= win_lo and check[3] >= threshold:
-            fevers.append((check, day))
+            fevers.append((TemperatureCheck._make(check), day))
     return seen, fevers
 
 

@@ -67,8 +67,9 @@ class Resident:
 
 
 class TemperatureCheck(NamedTuple):
-    """A tuple, not a dataclass: a community holds ~300,000 of these per month and the
-    loader builds them straight from SQLite rows (`TemperatureCheck._make(row)`)."""
+    """A tuple, not a dataclass: a community holds ~300,000 of these per month.
+    `CompoundFacts.checks` may hold plain tuples in this field order (SQLite rows as
+    fetched); the check reads them by position."""
 
     id: str
     household_id: str

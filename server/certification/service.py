@@ -66,7 +66,36 @@ class Checked:
         return "passes" if self.explanation.passed else "fails"
 
 
+CACHE_SIZE = 64
+
+
 def check_compounds(db: Database, compounds: list[dict], on: dt.date) -> list[Checked]:
+    """Check the compounds on `on`. Results are cached per process, keyed by the data's
+    change counters, so a page viewed again with nothing synced since costs no check;
+    for today the key also holds the minute (medicine ages move with the clock)."""
+    moment = as_of(on)
+    key = (
+        tuple(c["id"] for c in compounds),
+        on,
+        moment.replace(second=0, microsecond=0) if moment else None,
+        data.data_version(db),
+        version().id,
+        cal().name,
+    )
+    cache = current_app.extensions.setdefault("certification_cache", {})
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    out = _check(db, compounds, on, moment)
+    if len(cache) >= CACHE_SIZE:
+        cache.pop(next(iter(cache)), None)
+    cache[key] = out
+    return out
+
+
+def _check(
+    db: Database, compounds: list[dict], on: dt.date, moment: dt.datetime | None
+) -> list[Checked]:
     v, days = version(), cal()
     facts = data.load_facts(db, [c["id"] for c in compounds], on, v)
     out = []
@@ -74,7 +103,7 @@ def check_compounds(db: Database, compounds: list[dict], on: dt.date) -> list[Ch
         f = facts.get(c["id"])
         if f is None:
             continue
-        expl = evaluate(f, on, v, days, as_of(on))
+        expl = evaluate(f, on, v, days, moment)
         status = records.certification(db, c["id"], on, v, days, f)
         out.append(Checked(c, expl, status))
     return out

@@ -46,7 +46,7 @@ def test_only_rows_the_rules_can_look_at_are_loaded(b, store):
         {**old, "temperature_c": 38.5, "measured_at": b.stamp(-10)},
     )
     store.replica.write("temperature_checks", "mid", {**old, "measured_at": b.stamp(-10)})
-    ids = {c.id for c in data.load_facts(store.db, [cid], b.D, V)[cid].checks}
+    ids = {c[0] for c in data.load_facts(store.db, [cid], b.D, V)[cid].checks}
     assert "old-fever" in ids
     assert "old" not in ids
     assert "mid" not in ids  # not a fever and before the screening days
