@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "level": "community",  # community | street | district | city
     "name": "Last Meter community",
     "timezone": "Asia/Shanghai",
+    "certification_rules": "wuhan-2020-03",  # a rule version id (server/certification/rules.py)
     "max_request_bytes": 8 * 1024 * 1024,
     "max_blob_bytes": 10 * 1024 * 1024,
     "max_clock_drift_ms": 10 * 60 * 1000,
