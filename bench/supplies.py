@@ -21,7 +21,7 @@ from server.supply import data
 from server.supply.allocate import DEFAULT_POLICY, plan
 from sync import Replica
 
-HOUSEHOLDS, PACKAGES, ROUNDS, REPEAT = 5_000, 700, 60, 5
+HOUSEHOLDS, PACKAGES, ROUNDS, REPEAT = 5_000, 700, 60, 9
 
 
 def build(path: Path, seed: int = 1) -> dict:

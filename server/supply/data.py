@@ -117,6 +117,16 @@ def m001_supply(db: Database) -> None:
             )
 
 
+@migrations()
+def m002_history_index(db: Database) -> None:
+    # Covers the history query: rows of one compound's round deliveries come in household
+    # order straight from the index, never from the wide synced rows (bench/supplies.py).
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS supply_deliveries_history ON deliveries "
+        "(compound_id, kind, household_id, round_id, quantity, status, delivered_at, deleted)"
+    )
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
