@@ -125,29 +125,20 @@ def api_community(community_id: str):
 # -- dashboard --------------------------------------------------------------------------------
 
 
-def _chart_values(compound_ids: list[str], on: dt.date, today_rows: list[dict]) -> dict[str, dict]:
-    """Past days from the aggregate rows (computed now when missing), today live."""
+def _chart_values(compound_ids: list[str], on: dt.date, today_rows: list[dict]):
+    """Past days from the aggregate rows of `lastmeter server aggregate`, today live.
+    Missing past days stay gaps (computing 29 days here would take seconds); the page
+    says how many and how to fill them. Returns (values, missing day count)."""
     up_path = Path(current_app.config["DATA_DIR"]) / daily.UPSTREAM_DB
     first, yesterday = on - dt.timedelta(days=CHART_DAYS - 1), on - dt.timedelta(days=1)
-    if current_app.config.get("LEVEL", "community") == "community":
-        missing = daily.missing_days(up_path, compound_ids, first, yesterday)
-        if missing:
-            up = daily.open_upstream(current_app.config["DATA_DIR"])
-            try:
-                for day in missing:
-                    rows = daily.day_rows(
-                        get_db(), compound_ids, day, service.version(), service.cal()
-                    )
-                    daily.store(up, rows)
-            finally:
-                up.close()
+    missing = len(daily.missing_days(up_path, compound_ids, first, yesterday))
     values = daily.series(up_path, compound_ids, first, yesterday)
     values[on.isoformat()] = {
         "households": sum(r["households"] or 0 for r in today_rows),
         "checked": sum(r["checked_today"] for r in today_rows),
         "fevers": sum(r["fevers_today"] for r in today_rows),
     }
-    return values
+    return values, missing
 
 
 @bp.get("/certification")
@@ -173,7 +164,7 @@ def dashboard():
         kind = unit["level"] if unit["level"] in ("community", "village") else "community"
         units.append(roll_up(kind, unit_id, kids, unit["name"], on))
     days = [on - dt.timedelta(days=CHART_DAYS - 1 - i) for i in range(CHART_DAYS)]
-    values = _chart_values([c["id"] for c in compounds], on, rows)
+    values, missing = _chart_values([c["id"] for c in compounds], on, rows)
     chart = svg.chart(
         days, values, _("Fevers and screening coverage, last 30 days"), _("coverage %"), _("fevers")
     )
@@ -184,6 +175,7 @@ def dashboard():
         rows=rows,
         units=units,
         chart=chart,
+        chart_missing=missing,
         community_id=community_id,
         all_units=data.units(db),
     )
