@@ -66,6 +66,16 @@ class Batch:
             loaded = BATCH_SCHEMA.load(data)
         except ValidationError as exc:
             raise BatchError(f"malformed batch: {exc.messages}") from None
+        problem = bad_sites(loaded["sites"])
+        if problem:
+            raise BatchError(f"malformed batch: {problem}")
+        nsites = len(loaded["sites"])
+        for name, chunk in loaded["tables"].items():
+            ncols = len(chunk["columns"])
+            for i, row in enumerate(chunk["rows"]):
+                problem = bad_row(row, ncols, nsites)
+                if problem:
+                    raise BatchError(f"malformed batch: table {name}, row {i}: {problem}")
         return cls(
             origin=loaded["origin"],
             next=loaded["next"],
@@ -80,6 +90,56 @@ class Batch:
 
 def _popcount(mask: int) -> int:
     return mask.bit_count()
+
+
+MAX_ID_LENGTH = 200
+HLC_LIMIT = 1 << 63
+
+
+def bad_sites(sites: Any) -> str | None:
+    """What is wrong with a batch's list of site ids, or None."""
+    if type(sites) is not list:
+        return "sites must be a list"
+    for site in sites:
+        if type(site) is not str or not 0 < len(site) <= 64:
+            return "each site must be text of 1 to 64 characters"
+        try:
+            site.encode("utf-8")
+        except UnicodeEncodeError:
+            return "each site must be valid Unicode text"
+    return None
+
+
+def bad_row(raw: Any, ncols: int, nsites: int) -> str | None:
+    """What is wrong with the shape of one row of a chunk, or None."""
+    if type(raw) is not list or len(raw) != 6:
+        return "each row must be [id, hlc, site, prev, mask, values]"
+    row_id, hlc, si, prev, mask, values = raw
+    if type(row_id) is not str or not row_id or len(row_id) > MAX_ID_LENGTH:
+        return f"id must be text of 1 to {MAX_ID_LENGTH} characters"
+    if not row_id.isascii():
+        try:
+            row_id.encode("utf-8")
+        except UnicodeEncodeError:
+            return "id must be valid Unicode text"
+    if type(hlc) is not int or not 0 < hlc < HLC_LIMIT:
+        return "hlc must be a positive 64-bit integer"
+    if type(si) is not int or not 0 <= si < nsites:
+        return "site index out of range"
+    if prev is not None and not (
+        type(prev) is list
+        and len(prev) == 2
+        and type(prev[0]) is int
+        and 0 < prev[0] < HLC_LIMIT
+        and type(prev[1]) is int
+        and 0 <= prev[1] < nsites
+    ):
+        return "prev must be null or [hlc, site index]"
+    if type(mask) is not int or not 0 < mask < 1 << ncols:
+        return "mask does not fit the columns"
+    if type(values) is not list or len(values) != mask.bit_count():
+        return "values do not match the mask"
+    return None
 
 
 @dataclass

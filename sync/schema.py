@@ -67,6 +67,8 @@ class Column:
             if kind == "text" or kind == "date" or kind == "datetime":
                 if not isinstance(value, str):
                     return ("bad_type", f"{name} must be text, not {type(value).__name__}")
+                if not value.isascii() and not _is_utf8(value):
+                    return ("bad_type", f"{name} is not valid Unicode text")
                 if len(value) > max_len:
                     return ("too_long", f"{name} is longer than {max_len} characters")
                 if kind == "date" and not _is_date(value):
@@ -88,11 +90,80 @@ class Column:
                 return ("bad_type", f"{name} must be a whole number")
             if isinstance(value, float) and not math.isfinite(value):
                 return ("bad_type", f"{name} must be a finite number")
+            if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+                return ("out_of_range", f"{name} is too large for a 64-bit integer")
             if (lo is not None and value < lo) or (hi is not None and value > hi):
                 return ("out_of_range", f"{name} must be between {lo:g} and {hi:g}, not {value}")
             return None
 
         return check
+
+    def bulk_checker(self) -> BulkCheck:
+        """A check of a whole column of values at once, for the merge's hot path.
+
+        True means every value passes `checker()`; False means at least one may not, and
+        the caller then checks them one by one for the reasons. Built from C-speed
+        builtins (set(map(type)), min, max) instead of one Python call per value.
+        """
+        kind, required = self.type, self.required
+        lo, hi, max_len = self.min, self.max, self.max_length
+        allowed = frozenset(self.ranks) if self.states else frozenset(self.choices or ())
+        if self.pattern or kind in ("date", "datetime"):
+            check = self.checker()
+            return lambda values: not any(map(check, values))
+        if kind == "text":
+            types: frozenset[type] = frozenset({str})
+        elif kind == "int":
+            types = frozenset({int})
+        elif kind == "real":
+            types = frozenset({int, float})
+        else:  # bool: true/false, or 0/1 as SQLite returns them
+            return lambda values: (
+                set(map(type, values)) <= _BOOL_TYPES
+                and set(values) <= _BOOLS
+                and (not required or None not in values)
+            )
+        if not required:
+            types = types | {type(None)}
+
+        def bulk(values: Sequence[Any]) -> bool:
+            if not set(map(type, values)) <= types:
+                return False
+            present = [v for v in values if v is not None] if not required else values
+            if not present:
+                return True
+            if kind == "text":
+                if max(map(len, present)) > max_len:
+                    return False
+                joined = "".join(present)
+                if not joined.isascii() and not _is_utf8(joined):
+                    return False
+                return not allowed or set(present) <= allowed
+            if kind == "real":
+                floats = [v for v in present if type(v) is float]
+                if floats and not math.isfinite(sum(floats)):
+                    return False  # nan or inf somewhere (or an overflow): check one by one
+            low, high = min(present), max(present)
+            return (INT64_MIN if lo is None else lo) <= low and high <= (
+                INT64_MAX if hi is None else hi
+            )
+
+        return bulk
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_BOOLS = frozenset({True, False, None})  # 1 == True and 0 == False in a set
+_BOOL_TYPES = frozenset({bool, int, type(None)})
+BulkCheck = Callable[[Sequence[Any]], bool]
+
+
+def _is_utf8(value: str) -> bool:
+    """False for lone surrogates, which JSON can carry but SQLite cannot store."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_date(value: str) -> bool:
@@ -126,7 +197,10 @@ class Table:
     # Filled in by __post_init__.
     by_name: dict[str, Column] = field(init=False)
     checks: dict[str, Check] = field(init=False)
+    bulk_checks: dict[str, BulkCheck] = field(init=False)
     ranks: dict[str, dict[str, int]] = field(init=False)
+    bool_positions: tuple[int, ...] = field(init=False)
+    wire_bools: frozenset[int] = field(init=False)
 
     def __post_init__(self) -> None:
         if not NAME_RE.match(self.name):
@@ -142,7 +216,13 @@ class Table:
         self.columns = tuple(cols)
         self.by_name = {c.name: c for c in cols}
         self.checks = {c.name: c.checker() for c in cols}
+        self.bulk_checks = {c.name: c.bulk_checker() for c in cols}
         self.ranks = {c.name: c.ranks for c in cols if c.merge == "max"}
+        # Positions of bool columns (SQLite returns 0/1) in column_names and wire_columns.
+        self.bool_positions = tuple(i for i, c in enumerate(cols) if c.type == "bool")
+        self.wire_bools = frozenset(
+            self.bool_positions if self.immutable else (*self.bool_positions, len(cols))
+        )
         for index in self.indexes:
             for col in index:
                 if col not in self.by_name:

@@ -9,6 +9,11 @@ PROTOCOL_VERSION = 1
 __all__ = ["PROTOCOL_VERSION", "BatchSchema", "TableChunkSchema", "ValidationError"]
 
 
+def _is_list(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("rows must be a list")
+
+
 class TableChunkSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -16,7 +21,7 @@ class TableChunkSchema(Schema):
     columns = fields.List(fields.String(validate=validate.Length(1, 63)), required=True)
     # Each row: [row_id, hlc, site_index, prev | null, mask, [values...]]; checked in apply().
     # Raw, not List(List(Raw)): per-row field objects would cost more than the merge itself.
-    rows = fields.Raw(required=True, validate=lambda v: isinstance(v, list))
+    rows = fields.Raw(required=True, validate=_is_list)
 
 
 class BatchSchema(Schema):
@@ -28,6 +33,7 @@ class BatchSchema(Schema):
     next = fields.Integer(required=True, validate=validate.Range(min=0))
     more = fields.Boolean(required=True)
     sites = fields.List(fields.String(validate=validate.Length(1, 64)), required=True)
+    # Row shapes are checked by Batch.from_dict (sync.protocol.bad_row), cells by apply().
     tables = fields.Dict(
         keys=fields.String(validate=validate.Length(1, 63)),
         values=fields.Nested(TableChunkSchema),

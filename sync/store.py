@@ -1,22 +1,35 @@
 """The replica's SQLite layout: domain tables with real columns, clocks packed into the row.
 
-Mutable tables carry `deleted` (the tombstone), `_ctr` (local counter of the row's last
-change) and `_clk`, a JSON object {column: [hlc, site, ctr, prev_hlc, prev_site]}.
-Immutable tables are written once, so one stamp serves the whole row: `_hlc`, `_site`, `_ctr`.
+Every table has the domain columns (`id`, `compound_id`, ...) and `_ctr`, the local counter
+of the row's last change: "what is new since N" is a range scan on it.
+
+- A mutable table also has `deleted` (the tombstone) and, for every synced column `c`
+  (and for `deleted`), the clock of that cell in five integer columns: `_hlc_c` (HLC stamp),
+  `_site_c` (writer), `_ctr_c` (local counter when the cell last changed here), and
+  `_phlc_c`, `_psite_c` (the stamp of the value it replaced, for conflict detection).
+- An immutable table is written once, so one stamp serves the whole row: `_hlc`, `_site`,
+  and `_ctr` as the INTEGER PRIMARY KEY (rows are appended in counter order; no index).
+
+Sites are numbered per database in `_lm_sites` (a 32-character site id would otherwise be
+repeated in every cell). The merge benchmark chose this layout over a JSON clock column
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from typing import TypeVar
 
 from .ids import new_site_id
 from .schema import Schema, Table
 
-FORMAT = 1  # the on-disk layout; bump with a migration when it changes
+FORMAT = 2  # the on-disk layout; bump with a migration when it changes
+CLOCK_PARTS = ("_hlc_", "_site_", "_ctr_", "_phlc_", "_psite_")
 
 META_DDL = """
 CREATE TABLE IF NOT EXISTS _lm_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS _lm_sites (n INTEGER PRIMARY KEY, site TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS _lm_peers (
     peer TEXT PRIMARY KEY, sent INTEGER NOT NULL DEFAULT 0, received INTEGER NOT NULL DEFAULT 0
 );
@@ -27,39 +40,57 @@ CREATE TABLE IF NOT EXISTS _lm_conflicts (
     won_value, won_hlc INTEGER, won_site TEXT,
     logged_at INTEGER NOT NULL, resolved INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS _lm_conflicts_open ON _lm_conflicts (resolved, tbl, row_id);
+CREATE INDEX IF NOT EXISTS _lm_conflicts_open ON _lm_conflicts (tbl, row_id, col)
+    WHERE resolved = 0;
 """
+
+T = TypeVar("T")
 
 
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def clock_columns(col: str) -> list[str]:
+    """The five clock columns of one cell of a mutable table."""
+    return [part + col for part in CLOCK_PARTS]
+
+
 def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={synchronous}")
+    db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=30000")
     return db
 
 
-def table_ddl(table: Table) -> list[str]:
-    cols = ["id TEXT PRIMARY KEY NOT NULL"]
-    cols += [f"{q(c.name)} {c.sql_type()}" for c in table.columns]
+def _column_defs(table: Table) -> list[tuple[str, str]]:
+    defs = [(c.name, c.sql_type()) for c in table.columns]
     if table.immutable:
-        cols += ["_hlc INTEGER NOT NULL", "_site TEXT NOT NULL", "_ctr INTEGER NOT NULL"]
+        return defs
+    defs.append(("deleted", "INTEGER NOT NULL DEFAULT 0"))
+    for name in [*table.column_names, "deleted"]:
+        defs += [(clock, "INTEGER") for clock in clock_columns(name)]
+    return defs
+
+
+def table_ddl(table: Table) -> list[str]:
+    name = table.name
+    if table.immutable:
+        head = ["id TEXT NOT NULL UNIQUE", "_ctr INTEGER PRIMARY KEY"]
+        tail = ["_hlc INTEGER NOT NULL", "_site INTEGER NOT NULL"]
     else:
-        cols += ["deleted INTEGER NOT NULL DEFAULT 0", "_ctr INTEGER NOT NULL", "_clk TEXT NOT NULL"]
-    stmts = [f"CREATE TABLE IF NOT EXISTS {q(table.name)} ({', '.join(cols)})"]
-    stmts.append(f"CREATE INDEX IF NOT EXISTS {q(table.name + '__ctr')} ON {q(table.name)} (_ctr)")
-    stmts.append(
-        f"CREATE INDEX IF NOT EXISTS {q(table.name + '__compound')} "
-        f"ON {q(table.name)} (compound_id)"
-    )
+        head = ["id TEXT PRIMARY KEY NOT NULL", "_ctr INTEGER NOT NULL"]
+        tail = []
+    cols = head + [f"{q(n)} {kind}" for n, kind in _column_defs(table)] + tail
+    stmts = [f"CREATE TABLE IF NOT EXISTS {q(name)} ({', '.join(cols)})"]
+    if not table.immutable:
+        stmts.append(f"CREATE INDEX IF NOT EXISTS {q(name + '__ctr')} ON {q(name)} (_ctr)")
+    stmts.append(f"CREATE INDEX IF NOT EXISTS {q(name + '__compound')} ON {q(name)} (compound_id)")
     for index in table.indexes:
-        name = table.name + "__" + "_".join(index)
+        index_name = name + "__" + "_".join(index)
         cols_sql = ", ".join(q(c) for c in index)
-        stmts.append(f"CREATE INDEX IF NOT EXISTS {q(name)} ON {q(table.name)} ({cols_sql})")
+        stmts.append(f"CREATE INDEX IF NOT EXISTS {q(index_name)} ON {q(name)} ({cols_sql})")
     return stmts
 
 
@@ -71,10 +102,15 @@ def migrate(db: sqlite3.Connection, schema: Schema) -> str:
             if stmt.strip():
                 db.execute(stmt)
         fmt = get_meta(db, "format")
-        if fmt is not None and int(fmt) > FORMAT:
+        if fmt is not None and int(str(fmt)) != FORMAT:
+            newer = int(str(fmt)) > FORMAT
             raise RuntimeError(
-                f"this database was written by a newer Last Meter (format {fmt}); "
-                "upgrade Last Meter to open it"
+                f"this database has layout format {fmt}, this Last Meter reads format {FORMAT}: "
+                + (
+                    "upgrade Last Meter to open it"
+                    if newer
+                    else "it was written by a pre-release; sync its data out and start afresh"
+                )
             )
         site = get_meta(db, "site_id")
         if site is None:
@@ -83,14 +119,13 @@ def migrate(db: sqlite3.Connection, schema: Schema) -> str:
             set_meta(db, "format", FORMAT)
             set_meta(db, "counter", 0)
             set_meta(db, "hlc", 0)
+            db.execute("INSERT INTO _lm_sites (site) VALUES (?)", (site,))
         for table in schema.tables.values():
             existing = {row[1] for row in db.execute(f"PRAGMA table_info({q(table.name)})")}
             if existing:
-                for col in table.columns:
-                    if col.name not in existing:
-                        db.execute(
-                            f"ALTER TABLE {q(table.name)} ADD COLUMN {q(col.name)} {col.sql_type()}"
-                        )
+                for name, kind in _column_defs(table):
+                    if name not in existing:
+                        db.execute(f"ALTER TABLE {q(table.name)} ADD COLUMN {q(name)} {kind}")
             for stmt in table_ddl(table):
                 db.execute(stmt)
         db.execute("COMMIT")
@@ -113,6 +148,90 @@ def set_meta(db: sqlite3.Connection, key: str, value: object) -> None:
     )
 
 
-def chunks(items: Sequence, size: int = 900) -> Iterator[Sequence]:
+def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+class Sites:
+    """Site id <-> the small number this database stores in each cell's clock."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.number: dict[str, int] = {}
+        self.name: dict[int, str] = {}
+        self.pending: list[str] = []
+        self.reload()
+
+    def reload(self) -> None:
+        self.number = {site: n for n, site in self.db.execute("SELECT n, site FROM _lm_sites")}
+        self.name = {n: site for site, n in self.number.items()}
+
+    def no(self, site: str) -> int:
+        """The number of `site`, registering it (call inside a write transaction)."""
+        n = self.number.get(site)
+        if n is None:
+            row = self.db.execute("SELECT n FROM _lm_sites WHERE site = ?", (site,)).fetchone()
+            if row is None:
+                cur = self.db.execute("INSERT INTO _lm_sites (site) VALUES (?)", (site,))
+                n = int(cur.lastrowid or 0)
+                self.pending.append(site)
+            else:
+                n = int(row[0])
+            self.number[site] = n
+            self.name[n] = site
+        return n
+
+    def site(self, n: int) -> str:
+        name = self.name.get(n)
+        if name is None:  # written by another process sharing the file
+            self.reload()
+            name = self.name[n]
+        return name
+
+    def commit(self) -> None:
+        self.pending.clear()
+
+    def rollback(self) -> None:
+        for site in self.pending:
+            n = self.number.pop(site, None)
+            if n is not None:
+                self.name.pop(n, None)
+        self.pending.clear()
+
+
+# -- rows of mutable tables as merge state ------------------------------------------------
+# A row's state is a list: [compound_id, deleted, then (value, hlc, site) of each loaded
+# column]; `positions(cols)` says where each column's value sits.
+
+
+def positions(cols: Sequence[str]) -> dict[str, int]:
+    return {col: 2 + 3 * j for j, col in enumerate(cols)}
+
+
+def load_state(
+    db: sqlite3.Connection, table: Table, ids: Sequence[str], cols: Sequence[str]
+) -> dict[str, list[object]]:
+    picked = ["compound_id", "deleted"]
+    for col in cols:
+        picked += [col, "_hlc_" + col, "_site_" + col]
+    select = ", ".join(q(c) for c in picked)
+    found: dict[str, list[object]] = {}
+    for part in chunks(ids, 2000):
+        sql = f"SELECT id, {select} FROM {q(table.name)} WHERE id IN ({','.join('?' * len(part))})"
+        for row in db.execute(sql, part):
+            found[row[0]] = list(row[1:])
+    return found
+
+
+def upsert_sql(table: Table, cols: Sequence[str]) -> str:
+    """Insert a row or update these cells (value and five clock columns each) and `_ctr`."""
+    names = ["id"]
+    for col in cols:
+        names += [col, *clock_columns(col)]
+    names.append("_ctr")
+    return (
+        f"INSERT INTO {q(table.name)} ({', '.join(q(n) for n in names)}) "
+        f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT(id) DO UPDATE SET "
+        + ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names[1:])
+    )
