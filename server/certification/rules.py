@@ -37,6 +37,12 @@ LABELS = {
 
 # Work groups every compound must name (DOMAIN.md, "People and roles").
 WORK_GROUP_KINDS = ("group_buying", "vegetable_buying", "purchasing", "distribution")
+WORK_GROUP_LABELS = {
+    "group_buying": ("团购组", "group-buying"),
+    "vegetable_buying": ("购菜组", "vegetable buying"),
+    "purchasing": ("采买组", "purchasing"),
+    "distribution": ("分发组", "distribution"),
+}
 
 # disinfection_logs.area values that mean a building's corridors 楼道 (compared after
 # strip + lower). The field agent should write "corridor" with the building set.

@@ -31,7 +31,7 @@ from ..db import get_db
 from ..web import render
 from . import daily, data, exports, records, service, svg
 from .evaluate import roll_up
-from .rules import ITEMS, LABELS, WORK_GROUP_KINDS
+from .rules import ITEMS, LABELS, WORK_GROUP_KINDS, WORK_GROUP_LABELS
 
 bp = Blueprint("certification", __name__)
 
@@ -48,6 +48,14 @@ def _compound_or_404(db, compound_id: str) -> dict:
             description="not found, or outside your scope",
         )
     return rows[0]
+
+
+@bp.app_template_filter("group_label")
+def group_label(kind: str) -> str:
+    if kind not in WORK_GROUP_LABELS:
+        return kind
+    zh, en = WORK_GROUP_LABELS[kind]
+    return zh if str(get_locale() or "zh_CN").startswith("zh") else en
 
 
 @bp.app_template_filter("rule_label")
