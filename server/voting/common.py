@@ -7,6 +7,7 @@ import zoneinfo
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g
+from flask_babel import gettext
 
 from ..auth.access import require_compound
 from ..db import get_db
@@ -90,5 +91,5 @@ def may_see_how(motion: dict) -> bool:
 
 
 def rule_set_choices() -> list[tuple[str, str]]:
-    auto = "按开始日期自动选择" if zh() else "Automatic, by the opening date"
+    auto = gettext("Automatic, by the opening date")
     return [("auto", auto)] + [(r.id, label(r)) for r in RULE_SETS.values()]

@@ -39,13 +39,16 @@ def fmt_area(value: Fraction | None) -> str:
     """Exact decimal when it terminates, else rounded to 0.01 with '≈'."""
     if value is None:
         return "?"
-    d = value.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    if d == 1:
-        text = format(Decimal(value.numerator) / Decimal(value.denominator), "f")
-        return text.rstrip("0").rstrip(".") if "." in text else text
+    d, twos, fives = value.denominator, 0, 0
+    while d % 2 == 0:
+        d, twos = d // 2, twos + 1
+    while d % 5 == 0:
+        d, fives = d // 5, fives + 1
+    if d == 1:  # exact: shift by 10**k in integers, no Decimal context to round it
+        k = max(twos, fives)
+        digits = str(abs(value.numerator) * 10**k // value.denominator).rjust(k + 1, "0")
+        text = (digits[:-k] + "." + digits[-k:]).rstrip("0").rstrip(".") if k else digits
+        return ("-" if value < 0 else "") + text
     rounded = Decimal(value.numerator) / Decimal(value.denominator)
     return "≈" + str(rounded.quantize(Decimal("0.01")))
 

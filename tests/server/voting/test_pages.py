@@ -118,3 +118,31 @@ def test_non_binding_polls_are_marked_on_every_page(server_app, committee, compo
     for path in (f"/votes/{motion_id}", f"/b/{ballot_token}", f"/votes/{motion_id}/result"):
         client = committee if path.startswith("/votes/") and "result" not in path else phone
         assert "不具法律效力" in client.get(path).get_data(as_text=True), path
+
+
+def test_every_voting_string_has_a_chinese_translation():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[3] / "server"
+    po = root / "voting/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+    with po.open("rb") as fh:
+        catalog = read_po(fh)
+    sources = [*(root / "templates/voting").glob("*.html"), *(root / "voting").glob("*.py")]
+    wanted = {m for p in sources for m in re.findall(r'_\(\s*"((?:[^"\\]|\\.)*)"', p.read_text())}
+    wanted |= set(re.findall(r'gettext\("([^"]+)"\)', (root / "voting/common.py").read_text()))
+    missing = [m for m in wanted if not (catalog.get(m) and catalog.get(m).string)]
+    assert missing == []
+    from server.i18n import compiled
+
+    assert po.with_suffix(".mo").read_bytes() == compiled(po)  # the committed .mo is current
+
+
+def test_the_ballot_page_speaks_chinese_first(server_app, open_motion):
+    _, tokens = open_motion
+    phone = server_app.test_client()
+    page = phone.get(f"/b/{tokens['o:li']}").get_data(as_text=True)
+    assert "同意" in page
+    assert "弃权" in page
+    assert ">For<" in phone.get(f"/b/{tokens['o:li']}?lang=en").get_data(as_text=True)
