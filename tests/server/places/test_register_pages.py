@@ -182,3 +182,23 @@ def test_street_official_sees_counts_but_no_names(server_app, register):
     assert "Owner A" not in html
     assert street.get("/households").status_code == 403
     assert street.get(f"/households/{register.household_a}").status_code == 403
+
+
+def test_engine_refusal_comes_back_beside_its_field(admin, server_app, register):
+    # The form does not limit co-owners; the engine's column does (2,000 characters).
+    resp = post(
+        admin,
+        f"/households/{register.household_a}/edit",
+        {"building": "1栋", "unit": "101", "co_owners": "、".join(["欧阳娜娜"] * 500)},
+    )
+    assert resp.status_code == 422
+    assert 'id="err-co_owners"' in resp.get_data(as_text=True)
+    assert (
+        server_app.extensions["replica"].get("households", register.household_a)["co_owners"]
+        is None
+    )
+
+
+def test_household_api_is_in_the_openapi_document(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert "get" in spec["paths"]["/api/households"]
