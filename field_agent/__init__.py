@@ -101,3 +101,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def start_background_sync(app: Flask) -> None:
     """Sync every few minutes in a thread (`lastmeter agent run` starts it)."""
     app.extensions["agent_sync"].start()
+
+
+def close_app(app: Flask) -> None:
+    """Stop background sync, close the replica and the pages' connections."""
+    app.extensions["agent_sync"].stop()
+    db_mod.close_all(app)

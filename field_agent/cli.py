@@ -98,7 +98,7 @@ def agent_run(data_dir: Path, port: int, threads: int) -> None:
     """Serve the agent on 127.0.0.1 only (this laptop), with background sync."""
     import waitress
 
-    from . import create_app, start_background_sync
+    from . import close_app, create_app, start_background_sync
 
     app = create_app({"DATA_DIR": str(data_dir)})
     # Never another interface: health records and PINs stay on this laptop.
@@ -114,5 +114,4 @@ def agent_run(data_dir: Path, port: int, threads: int) -> None:
     try:
         httpd.run()
     finally:
-        app.extensions["agent_sync"].stop()
-        app.extensions["replica"].close()
+        close_app(app)

@@ -7,10 +7,11 @@ holds a page up; every write to a synced table goes through `get_replica()`.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import sqlite_utils
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from sqlite_utils import Migrations
 
 from sync import Replica
@@ -25,16 +26,36 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
 
 
 def get_db() -> sqlite_utils.Database:
-    """This request's handle on the agent's SQLite file (plain SQL for pages)."""
-    if "db" not in g:
-        g.db = open_db(current_app.config["DATABASE"])
-    return g.db
+    """This thread's handle on the agent's SQLite file (plain SQL for pages).
+
+    One connection per server thread, kept open: opening one per request cost more than
+    most pages' queries. Outside a transaction a WAL reader always sees the latest commit.
+    """
+    local = current_app.extensions["read_connections"]
+    db = getattr(local, "db", None)
+    if db is None:
+        db = local.db = open_db(current_app.config["DATABASE"])
+        with current_app.extensions["read_lock"]:
+            current_app.extensions["read_all"].append(db)
+    return db
 
 
 def close_db(exc: BaseException | None = None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    """End of a request: never leave a transaction open on the kept connection."""
+    local = current_app.extensions["read_connections"]
+    db = getattr(local, "db", None)
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
+
+
+def close_all(app: Flask) -> None:
+    """Close every thread's read connection and the replica (shutdown, tests)."""
+    with app.extensions["read_lock"]:
+        for db in app.extensions["read_all"]:
+            db.close()
+        app.extensions["read_all"].clear()
+    app.extensions["read_connections"] = threading.local()
+    app.extensions["replica"].close()
 
 
 def get_replica() -> Replica:
@@ -60,6 +81,9 @@ def rows(sql: str, params: tuple | list = ()) -> list[dict]:
 def init_app(app: Flask, sets: list[Migrations]) -> None:
     path = app.config["DATABASE"]
     app.extensions["replica"] = Replica(path)
+    app.extensions["read_connections"] = threading.local()
+    app.extensions["read_lock"] = threading.Lock()
+    app.extensions["read_all"] = []
     db = open_db(path)
     try:
         db.conn.executescript(OUTBOX_DDL)

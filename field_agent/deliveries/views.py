@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 
 from sync import WriteError
 
@@ -42,16 +43,23 @@ KIND_LABELS = {
 
 
 def _labels() -> dict:
+    """Per-request constants for the rows: translated once, not once per row (2,000 rows)."""
     return {
-        "state_labels": STATE_LABELS,
-        "action_labels": ACTION_LABELS,
-        "kind_labels": KIND_LABELS,
+        "state_labels": {k: str(v) for k, v in STATE_LABELS.items()},
+        "action_labels": {k: str(v) for k, v in ACTION_LABELS.items()},
+        "kind_labels": {k: str(v) for k, v in KIND_LABELS.items()},
         "next_states": data.next_states,
+        "row_text": {"reason": _("reason"), "reason_label": _("Reason for refusing")},
+        "csrf": generate_csrf(),
+        "status_url": url_for("deliveries.set_status", delivery_id="ROW-ID"),
     }
 
 
 def _filters() -> dict[str, str]:
     return {k: request.args.get(k, "").strip() for k in ("building", "round", "kind")}
+
+
+PAGE_SIZE = 200  # rows per page: a round may hold 700+ packages for one compound
 
 
 def _page(status: int = 200, row_errors: dict | None = None):
@@ -67,11 +75,26 @@ def _page(status: int = 200, row_errors: dict | None = None):
         round_id=chosen["round"] or None,
         kind=chosen["kind"] or None,
     )
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    try:
+        page = min(max(1, int(request.args.get("page", 1))), pages)
+    except ValueError:
+        page = 1
+    if row_errors:  # show the row that failed, wherever it sits
+        index = next((i for i, r in enumerate(rows) if r["id"] in row_errors), None)
+        if index is not None:
+            page = index // PAGE_SIZE + 1
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return render(
         "deliveries/index.html",
         "deliveries/_list.html",
         status=status,
-        rows=rows,
+        rows=shown,
+        total=len(rows),
+        done=sum(1 for r in rows if r["status"] in data.DONE),
+        page=page,
+        pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1,
         chosen=chosen,
         options=data.filters(db, compound["id"]),
         buildings=[b["name"] for b in places.buildings(db, compound["id"])],

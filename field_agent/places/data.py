@@ -4,6 +4,7 @@ households, residents. Reads only; `db` first."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from sqlite_utils import Database
@@ -11,6 +12,7 @@ from sqlite_utils import Database
 _DIGITS = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=8192)  # the same few hundred building and unit names, sorted often
 def natural(text: str | None) -> tuple:
     """Sort '2栋' before '10栋' and '2-101' before '10-101'."""
     return tuple(

@@ -66,10 +66,16 @@ def parse_grid(roster: list[dict[str, Any]], form: Any) -> GridResult:
 def today_readings(
     db: Database, compound_id: str, day, building: str | None = None
 ) -> dict[str, dict[str, Any]]:
-    """The latest reading of `day` for each row key (resident, or household without residents)."""
+    """The latest reading of `day` for each row key (resident, or household without residents).
+
+    SQLite keeps the other columns of the MAX(measured_at) row, so each person costs one
+    row however often they were checked. (Stamps compare as text: the agents write local
+    time with its offset, so the latest text is the latest time.)
+    """
     sql = (
-        "SELECT t.household_id, t.resident_id, t.temperature_c, t.measured_at, h.building "
-        "FROM temperature_checks t JOIN households h ON h.id = t.household_id "
+        "SELECT t.household_id, t.resident_id, t.temperature_c, max(t.measured_at) AS "
+        "measured_at, h.building FROM temperature_checks t "
+        "JOIN households h ON h.id = t.household_id "
         "WHERE t.compound_id = ? AND t.measured_at >= ?"
     )
     params: list[Any] = [compound_id, localtime.day_window(day)]
@@ -77,7 +83,7 @@ def today_readings(
         sql += " AND h.building = ?"
         params.append(building)
     out: dict[str, dict[str, Any]] = {}
-    for row in db.query(sql + " ORDER BY t.measured_at", params):
+    for row in db.query(sql + " GROUP BY t.household_id, t.resident_id", params):
         if localtime.local_date(row["measured_at"]) != day:
             continue
         key = f"r:{row['resident_id']}" if row["resident_id"] else f"h:{row['household_id']}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from field_agent import create_app
+from field_agent import close_app, create_app
 from tests.field_agent.helpers import AgentActions, seed_register
 
 
@@ -14,8 +14,7 @@ def agent_app(tmp_path):
     app = create_app({"DATA_DIR": str(tmp_path / "agent"), "TESTING": True})
     seed_register(app.extensions["replica"])
     yield app
-    app.extensions["agent_sync"].stop()
-    app.extensions["replica"].close()
+    close_app(app)
 
 
 @pytest.fixture

@@ -145,3 +145,30 @@ def test_new_delivery_is_planned_and_listed(volunteer, client, replica):
     assert new[0]["quantity"] == 2.5
     assert new[0]["recorded_by"] == "王芳"
     assert new[0]["id"] in listed(client.get("/deliveries/").get_data(as_text=True))
+
+
+def test_long_lists_come_in_pages_of_200(volunteer, client, replica):
+    replica.write_many(
+        "deliveries",
+        {
+            f"bulk{i:03d}": {
+                "compound_id": "c1",
+                "household_id": "c1-2栋-102",
+                "kind": "vegetables",
+            }
+            for i in range(445)
+        },
+    )
+    first = client.get("/deliveries/?lang=en").get_data(as_text=True)
+    assert len(listed(first)) == 200
+    assert "Rows 1 to 200 of 450" in first
+    assert "page=2" in first
+    last = client.get("/deliveries/?page=3&lang=en").get_data(as_text=True)
+    assert len(listed(last)) == 50
+    assert "Rows 401 to 450 of 450" in last
+    seen = set()
+    for page in (1, 2, 3):
+        seen |= set(listed(client.get(f"/deliveries/?page={page}").get_data(as_text=True)))
+    assert len(seen) == 450
+    assert listed(client.get("/deliveries/?page=abc").get_data(as_text=True)) == listed(first)
+    assert len(listed(client.get("/deliveries/?page=99").get_data(as_text=True))) == 50

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from field_agent import create_app, start_background_sync
+from field_agent import close_app, create_app, start_background_sync
 from sync import Replica
 from sync.blobstore import BlobStore
 from tests.field_agent.helpers import AgentActions, LiveServer, jpeg_bytes, run
@@ -176,8 +176,7 @@ def test_offline_records_reach_the_server_by_background_sync(tmp_path, server_di
         assert server_blob == BlobStore(Path(app.config["BLOB_DIR"])).read(sha)
         assert status_numbers(client)["Rejected"] == 0
     finally:
-        job.stop()
-        app.extensions["replica"].close()
+        close_app(app)
         server.stop()
 
 
@@ -209,6 +208,5 @@ def test_two_agents_mark_one_delivery_offline_and_both_end_higher(tmp_path, serv
             assert srv.get("deliveries", "shared-d1")["status"] == "out"
     finally:
         for app in apps:
-            app.extensions["agent_sync"].stop()
-            app.extensions["replica"].close()
+            close_app(app)
         server.stop()
