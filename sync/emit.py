@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterator
+import sqlite3
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import store
@@ -43,14 +44,21 @@ def changes_since(
                     for row in _scan(replica, t, counter, scope, None):
                         out.emit(t, row)
             else:
-                streams = [_tagged(t, _scan(replica, t, counter, scope, limit)) for t in tables]
-                merged = heapq.merge(*streams, key=_first)
-                for examined, (ctr, t, row) in enumerate(merged):
-                    if out.cells >= limit or examined >= limit:
-                        batch.more = True
-                        break
-                    out.emit(t, row)
-                    batch.next = ctr
+                # Read lazily: a batch of `limit` cells often ends long before `limit` rows
+                # (bench/sync_http.py: 4x less scanning for a 100,000-row push).
+                cursors = [_scan(replica, t, counter, scope, limit) for t in tables]
+                try:
+                    streams = [_tagged(t, c) for t, c in zip(tables, cursors, strict=True)]
+                    merged = heapq.merge(*streams, key=_first)
+                    for examined, (ctr, t, row) in enumerate(merged):
+                        if out.cells >= limit or examined >= limit:
+                            batch.more = True
+                            break
+                        out.emit(t, row)
+                        batch.next = ctr
+                finally:
+                    for cursor in cursors:
+                        cursor.close()
         finally:
             db.execute("COMMIT")
     if not batch.more:
@@ -62,14 +70,14 @@ def _first(item: tuple[int, Table, Row]) -> int:
     return item[0]
 
 
-def _tagged(t: Table, rows: list[Row]) -> Iterator[tuple[int, Table, Row]]:
+def _tagged(t: Table, rows: Iterable[Row]) -> Iterator[tuple[int, Table, Row]]:
     for row in rows:
         yield row[-1], t, row
 
 
 def _scan(
     replica: Replica, t: Table, counter: int, scope: Collection[str] | None, limit: int | None
-) -> list[Row]:
+) -> sqlite3.Cursor:
     """Rows of `t` changed after `counter`: (id, columns..., clocks..., _ctr)."""
     sql = replica.sql(("scan", t.name))
     params: list[Any] = [counter]
@@ -81,7 +89,7 @@ def _scan(
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return replica.db.execute(sql, params).fetchall()
+    return replica.db.execute(sql, params)
 
 
 def scan_sql(t: Table) -> str:

@@ -12,6 +12,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,48 +166,67 @@ class SyncClient:
                 1, min(limit // 2, int(limit * self.max_bytes / len(body) * 0.9))
             )
 
+    def _prepare(self, since: int, base: int, server_site: str) -> tuple[Batch, bytes]:
+        batch, body = self._own_batch(since, base, server_site)
+        return batch, gzip.compress(body, compresslevel=6) if batch.cells else b""
+
     def push(self) -> int:
         server = self.report.server_site or self.hello()["server_site"]
         peer = self.peer_name or server
         cursor = self.replica.cursor(peer)["sent"]
         base = pass_base(self.replica.path, peer, "sent")
         total_cells = pushed = 0
-        while True:
-            batch, body = self._own_batch(cursor, base, server)
-            if batch.cells == 0:
-                # Nothing of ours in this stretch (e.g. cells we pulled): no request needed.
-                if batch.next != cursor:
-                    cursor = batch.next
-                    self.replica.set_cursor(peer, sent=cursor)
+        # While the server merges one batch, a worker reads and compresses the next one
+        # (reading only: the cursor still moves only after the server's answer).
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lastmeter-push")
+        ahead: tuple[int, Future[tuple[Batch, bytes]]] | None = None
+        try:
+            while True:
+                if ahead is not None and ahead[0] == cursor:
+                    batch, payload = ahead[1].result()
+                else:
+                    batch, payload = self._prepare(cursor, base, server)
+                ahead = None
+                if batch.cells == 0:
+                    # Nothing of ours in this stretch (e.g. cells we pulled): no request needed.
+                    if batch.next != cursor:
+                        cursor = batch.next
+                        self.replica.set_cursor(peer, sent=cursor)
+                    if batch.more:
+                        continue
+                    _set_pass_base(self.replica.path, peer, "sent", cursor)
+                    break
                 if batch.more:
+                    ahead = (batch.next, pool.submit(self._prepare, batch.next, base, server))
+                self.report.bytes_sent += len(payload)
+                try:
+                    answer = self._request(
+                        "POST",
+                        "/api/sync/push",
+                        data=payload,
+                        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+                    )
+                except SyncError as exc:
+                    if exc.kind != "too_large" or self._batch_rows <= 1:
+                        raise
+                    if ahead is not None:
+                        ahead[1].result()
+                        ahead = None
+                    self._batch_rows = max(1, self._batch_rows // 4)  # the server's limit is lower
                     continue
-                _set_pass_base(self.replica.path, peer, "sent", cursor)
-                break
-            payload = gzip.compress(body, compresslevel=6)
-            self.report.bytes_sent += len(payload)
-            try:
-                answer = self._request(
-                    "POST",
-                    "/api/sync/push",
-                    data=payload,
-                    headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
-                )
-            except SyncError as exc:
-                if exc.kind != "too_large" or self._batch_rows <= 1:
-                    raise
-                self._batch_rows = max(1, self._batch_rows // 4)  # the server's limit is lower
-                continue
-            if answer.get("ack") != batch.next:
-                raise SyncError("protocol", "the server acknowledged a different batch")
-            self._keep_rejected(answer.get("rejected", []))
-            pushed += batch.cells
-            total_cells += batch.cells
-            cursor = batch.next
-            self.replica.set_cursor(peer, sent=cursor)  # only after the server committed it
-            self.progress("push", pushed, 0)
-            if not batch.more:
-                _set_pass_base(self.replica.path, peer, "sent", cursor)
-                break
+                if answer.get("ack") != batch.next:
+                    raise SyncError("protocol", "the server acknowledged a different batch")
+                self._keep_rejected(answer.get("rejected", []))
+                pushed += batch.cells
+                total_cells += batch.cells
+                cursor = batch.next
+                self.replica.set_cursor(peer, sent=cursor)  # only after the server committed it
+                self.progress("push", pushed, 0)
+                if not batch.more:
+                    _set_pass_base(self.replica.path, peer, "sent", cursor)
+                    break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         self.report.pushed_cells += total_cells
         return total_cells
 
