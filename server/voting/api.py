@@ -14,7 +14,17 @@ from .. import csrf
 from ..auth.access import roles_required
 from ..db import get_db
 from . import data
-from .common import MANAGE, bp, managed, may_see_how, motion_or_404, now, writer, zone
+from .common import (
+    MANAGE,
+    bp,
+    managed,
+    may_see_how,
+    motion_or_404,
+    now,
+    publish,
+    writer,
+    zone,
+)
 
 
 def _json_body() -> dict:
@@ -137,6 +147,7 @@ def api_open(motion_id: str):
 
     def go():
         e = data.open_motion(get_db(), motion_id, now())
+        publish(motion_id)
         d = e.to_dict()
         return jsonify(N=d["N"], A=d["A"], problems=d["problems"], fingerprint=e.fingerprint())
 
@@ -233,7 +244,13 @@ def api_close(motion_id: str):
         200: {description: "tally and result"}
         409: {description: "not open, or before the closing time"}
     """
-    return _action(motion_id, lambda: jsonify(data.close_motion(get_db(), motion_id, now())))
+
+    def go():
+        closed = data.close_motion(get_db(), motion_id, now())
+        publish(motion_id)
+        return jsonify(closed)
+
+    return _action(motion_id, go)
 
 
 @bp.get("/api/motions/<motion_id>/result")

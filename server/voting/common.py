@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, g
 from flask_babel import gettext
 
 from ..auth.access import require_compound
-from ..db import get_db
+from ..db import get_db, get_replica
 from ..i18n import select_locale
 from . import data
 from .commits import GroupCommit
@@ -70,6 +70,15 @@ def describe(motion: dict) -> dict[str, Any]:
         "opens": local(motion["opens_at"]),
         "closes": local(motion["closes_at"]),
     }
+
+
+def publish(motion_id: str) -> None:
+    """Send the motion's notice down to the agents (a synced row written by the server)."""
+    motion = data.get_motion(get_db(), motion_id)
+    if motion is not None:
+        get_replica().write(
+            "motion_notices", motion_id, data.notice_row(motion, rule_set_of(motion))
+        )
 
 
 def motion_or_404(motion_id: str) -> dict[str, Any]:

@@ -206,6 +206,21 @@ LIGHT_MOTION = (
 )
 
 
+def notice_row(motion: Mapping[str, Any], rules) -> dict[str, Any]:
+    """The synced `motion_notices` row of a motion: what the field agents need to know."""
+    return {
+        "compound_id": motion["compound_id"],
+        "title": motion["title"],
+        "body": motion["body"],
+        "matter": motion["matter"],
+        "rule_set": rules.id,
+        "binding": rules.binding,
+        "opens_at": motion["opens_at"],
+        "closes_at": motion["closes_at"],
+        "status": motion["status"],
+    }
+
+
 def get_motion(db: Database, motion_id: str) -> dict[str, Any] | None:
     rows = list(db.query("SELECT * FROM motions WHERE id = ?", [motion_id]))
     return _decode(rows[0] if rows else None)

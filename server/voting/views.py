@@ -25,6 +25,7 @@ from .common import (
     may_see_how,
     motion_or_404,
     now,
+    publish,
     rule_set_choices,
     writer,
     zh,
@@ -106,6 +107,7 @@ def detail(motion_id: str):
 def _act(motion_id: str, action):
     try:
         action()
+        publish(motion_id)
     except data.VoteError as exc:
         flash(exc.message)
     return redirect(url_for(".detail", motion_id=motion_id), 303)

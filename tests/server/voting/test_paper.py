@@ -152,3 +152,45 @@ def test_a_property_role_may_not_push_ballots(server_app, client, open_motion, a
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     assert {r["reason"] for r in resp.get_json()["rejected"]} == {"role"}
+
+
+def pull(client, agent, token):
+    resp = client.get(
+        f"/api/sync/pull?cursor=0&site={agent.site_id}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    for extra in ("server_time_ms", "scope"):  # what the sync client reads off the batch
+        body.pop(extra, None)
+    agent.apply(body)
+
+
+def test_agents_receive_the_notice_of_an_open_motion_and_its_close(
+    client, committee, open_motion, clock, agent, device
+):
+    motion_id, _ = open_motion
+    pull(client, agent, device)
+    notice = agent.get("motion_notices", motion_id)
+    assert notice["status"] == "open"
+    assert notice["rule_set"] == "civil-code-2021"
+    clock.at = CLOSES
+    committee.post(f"/api/motions/{motion_id}/close", json={})
+    pull(client, agent, device)
+    assert agent.get("motion_notices", motion_id)["status"] == "closed"
+
+
+def test_no_agent_may_push_a_motion_notice(client, open_motion, agent, device):
+    agent.write(
+        "motion_notices",
+        "fake",
+        {"compound_id": "c1", "title": "x", "opens_at": OPENS.isoformat(),
+         "closes_at": CLOSES.isoformat(), "status": "open"},
+    )  # fmt: skip
+    batch = agent.changes_since(0)
+    resp = client.post(
+        "/api/sync/push",
+        data=json.dumps(batch.to_dict()),
+        headers={"Authorization": f"Bearer {device}", "Content-Type": "application/json"},
+    )
+    assert {r["reason"] for r in resp.get_json()["rejected"]} == {"role"}
