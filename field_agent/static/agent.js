@@ -29,3 +29,19 @@
     if (bad) el.setAttribute("aria-invalid", "true"); else el.removeAttribute("aria-invalid");
   });
 })();
+
+// The status bar polls the server; a poll counts as activity (for the idle lock) only
+// when the volunteer typed or clicked since the previous one.
+(function () {
+  "use strict";
+  var active = false;
+  ["keydown", "pointerdown"].forEach(function (name) {
+    document.addEventListener(name, function () { active = true; }, true);
+  });
+  document.addEventListener("htmx:configRequest", function (ev) {
+    if (active && ev.detail.elt && ev.detail.elt.id === "syncbar") {
+      ev.detail.headers["X-Volunteer-Active"] = "1";
+      active = false;
+    }
+  });
+})();

@@ -83,7 +83,9 @@ def require_volunteer() -> Response | None:
         return _go("volunteers.setup")
     if g.volunteer is None:
         return _go("volunteers.signin", next=_next())
-    if not getattr(view, "passive", False):
+    # Polling is not activity, unless the page says the volunteer typed since the last
+    # poll (agent.js): a long grid being filled in must not lock under their fingers.
+    if not getattr(view, "passive", False) or request.headers.get("X-Volunteer-Active") == "1":
         session["seen"] = time.time()
     return None
 

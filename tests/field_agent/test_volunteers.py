@@ -138,3 +138,13 @@ def test_pages_send_security_headers(volunteer, client):
     resp = client.get("/")
     assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_typing_reported_by_the_poll_keeps_the_laptop_unlocked(volunteer, client, agent_app):
+    agent_app.config["IDLE_LOCK_MINUTES"] = 1
+    with client.session_transaction() as sess:
+        sess["seen"] = time.time() - 50
+    resp = client.get("/sync/status", headers={"HX-Request": "true", "X-Volunteer-Active": "1"})
+    assert resp.status_code == 200
+    with client.session_transaction() as sess:
+        assert time.time() - sess["seen"] < 5
