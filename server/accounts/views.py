@@ -124,7 +124,7 @@ def create_user():
 def _load_user(user_id: int):
     user = auth_data.get_user(get_db(), user_id)
     if user is None or not manageable(user.compounds):
-        abort(403, description="not found, or outside your scope")
+        abort(403, description=_("Not found, or outside your scope."))
     return user
 
 
@@ -202,7 +202,7 @@ def revoke_device(device_id: int):
     db = get_db()
     device = data.get_device(db, device_id)
     if device is None:
-        abort(403, description="not found, or outside your scope")
+        abort(403, description=_("Not found, or outside your scope."))
     owner = _load_user(device["user_id"])
     if auth_data.revoke_device(db, device_id):
         flash(_("Device %(name)s revoked: it can no longer sync.", name=device["name"]))

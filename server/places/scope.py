@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, g
+from flask_babel import gettext as _
 
 from ..auth.data import ALL
 from ..permissions import may_write
@@ -26,9 +27,9 @@ def require_write(table: str, compound_id: str | None) -> None:
     """403 unless the user's role may write `table` and the compound is in scope."""
     user = g.get("user")
     if not may_edit(user, table):
-        abort(403, description="your role may not change this")
+        abort(403, description=_("Your role may not change this."))
     if not user.sees(compound_id):
-        abort(403, description="this compound is outside your scope")
+        abort(403, description=_("This compound is outside your scope."))
 
 
 def missing() -> None:
@@ -37,4 +38,4 @@ def missing() -> None:
     user = g.get("user")
     if user is not None and ALL in user.compounds:
         abort(404)
-    abort(403, description="not found, or outside your scope")
+    abort(403, description=_("Not found, or outside your scope."))
