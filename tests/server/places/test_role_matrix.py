@@ -198,6 +198,8 @@ def _targets(app) -> dict[str, str]:
 def _verdict(access, role: str | None, method: str, resp) -> str | None:
     """None if the response fits the table, else what went wrong."""
     status = resp.status_code
+    if status >= 500:
+        return f"server error {status}"
     to_login = status in (302, 303) and "/auth/login" in resp.headers.get("Location", "")
     if access == PUBLIC:
         return "refused" if status == 403 else None
