@@ -118,7 +118,13 @@ def revoke_device(data_dir: Path, device_id: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def server_run(data_dir: Path, host: str, port: int, threads: int) -> None:
+@click.option(
+    "--trusted-proxy",
+    help="the reverse proxy's address: trust its X-Forwarded-For and X-Forwarded-Proto",
+)
+def server_run(
+    data_dir: Path, host: str, port: int, threads: int, trusted_proxy: str | None
+) -> None:
     """Serve the server with waitress."""
     import waitress
 
@@ -126,7 +132,16 @@ def server_run(data_dir: Path, host: str, port: int, threads: int) -> None:
         raise click.ClickException(f"no server here; run `lastmeter server init --data {data_dir}`")
     app = _app(data_dir)
     # --port 0 picks a free port; the line below says which (tests and benchmarks read it).
-    httpd = waitress.create_server(app, host=host, port=port, threads=threads, ident="lastmeter")
+    proxy = {}
+    if trusted_proxy:  # client addresses (sign-in and token limits) and https come from it
+        proxy = {
+            "trusted_proxy": trusted_proxy,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+            "clear_untrusted_proxy_headers": True,
+        }
+    httpd = waitress.create_server(
+        app, host=host, port=port, threads=threads, ident="lastmeter", **proxy
+    )
     click.echo(f"Last Meter server on http://{host}:{httpd.effective_port}/ (data: {data_dir})")
     sys.stdout.flush()
     httpd.run()

@@ -75,6 +75,7 @@ class Device:
     name: str
     user: User
     site_id: str | None
+    last_seen_at: int | None = None
 
 
 class AccountError(ValueError):
@@ -222,7 +223,7 @@ def revoke_device(db: Database, device_id: int) -> bool:
 
 def device_for_token(db: Database, token: str) -> Device | None:
     row = db.execute(
-        "SELECT id, name, user_id, site_id FROM devices "
+        "SELECT id, name, user_id, site_id, last_seen_at FROM devices "
         "WHERE token_hash = ? AND revoked_at IS NULL",
         [hash_token(token)],
     ).fetchone()
@@ -231,7 +232,7 @@ def device_for_token(db: Database, token: str) -> Device | None:
     user = get_user(db, row[2])
     if user is None:
         return None
-    return Device(row[0], row[1], user, row[3])
+    return Device(row[0], row[1], user, row[3], row[4])
 
 
 def touch_device(db: Database, device_id: int, site_id: str) -> None:
