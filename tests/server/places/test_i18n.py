@@ -79,6 +79,7 @@ def test_wrong_password_message_is_translated_and_the_same_for_unknown_users(cli
     )
     assert wrong.status_code == unknown.status_code == 401
     assert "用户名或密码错误" in wrong.get_data(as_text=True)
+
     # No user enumeration: the two answers are the same page (CSRF tokens carry a time).
     def page(resp):
         return re.sub(r"[\w-]+\.[\w-]+\.[\w-]+", "TOKEN", resp.get_data(as_text=True))
