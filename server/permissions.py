@@ -46,3 +46,13 @@ COLUMN_RIGHTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("health_cases", "released_by"): ("building_head", "community_admin"),
     ("health_cases", "release_note"): ("building_head", "community_admin"),
 }
+
+
+# Tables a device pulls only when its role is listed: the rest of its scope it gets whole.
+READ_RIGHTS: dict[str, tuple[str, ...]] = {
+    "ballots": (),  # ballots go up from the laptops, never down to any of them
+}
+
+
+def hidden_tables(role: str) -> list[str]:
+    return [table for table, roles in READ_RIGHTS.items() if role not in roles]

@@ -13,6 +13,7 @@ from sync.schemas import PROTOCOL_VERSION
 from ..auth import data as auth_data
 from ..auth.access import device_required
 from ..db import get_db, get_replica
+from ..permissions import hidden_tables
 from . import policy
 from .wire import json_response, read_json
 
@@ -173,6 +174,8 @@ def pull():
     batch = get_replica().changes_since(
         cursor, scope=_scope(), exclude_site=site, limit=limit, cells_after=base
     )
+    for table in hidden_tables(g.device.user.role):
+        batch.tables.pop(table, None)  # e.g. paper ballots: who voted how stays on the server
     body = batch.to_dict()
     body["server_time_ms"] = wall_ms()
     body["scope"] = g.device.user.compounds  # the agent re-reads all when it widens
