@@ -9,7 +9,7 @@ import requests
 
 from sync import Replica
 from sync.blobstore import BlobStore
-from sync.http_client import Progress, SyncClient, SyncError, SyncReport
+from sync.http_client import Progress, SyncClient, SyncError, SyncReport, pass_base
 
 from . import settings
 
@@ -70,7 +70,8 @@ def waiting_cells(data_dir: Path, replica: Replica | None = None) -> int:
     try:
         peer = conf.get("server_site")
         sent = replica.cursor(peer)["sent"] if peer else 0
-        batch = replica.changes_since(sent, exclude_site=peer)
+        base = pass_base(replica.path, peer, "sent") if peer else 0  # a pass cut off half-way
+        batch = replica.changes_since(sent, exclude_site=peer, cells_after=base)
         return sum(
             row[4].bit_count()
             for chunk in batch.tables.values()

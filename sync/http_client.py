@@ -377,10 +377,13 @@ def pass_base(path: str, peer: str, way: str) -> int:
     a pass completes, every batch carries each row's cells changed after the pass's base,
     not only after the cursor; repeating a few cells is harmless, losing one is not.
     """
-    with sqlite3.connect(path, timeout=30) as db:
-        row = db.execute(
-            "SELECT base FROM _lm_pass WHERE peer = ? AND way = ?", (peer, way)
-        ).fetchone()
+    try:
+        with sqlite3.connect(path, timeout=30) as db:
+            row = db.execute(
+                "SELECT base FROM _lm_pass WHERE peer = ? AND way = ?", (peer, way)
+            ).fetchone()
+    except sqlite3.OperationalError:  # no sync client ever ran on this database
+        return 0
     return int(row[0]) if row else 0
 
 
