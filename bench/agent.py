@@ -135,6 +135,14 @@ def main() -> None:
             with app.test_request_context():
                 deliveries.day_list(db, "c1", localtime.today())
 
+        clicked = iter(f"d{i:05d}" for i in range(0, 2_000, 3))  # planned ones
+
+        def page_after_click() -> float:
+            replica.write("deliveries", next(clicked), {"status": "packed"})
+            t0 = time.perf_counter()
+            page("/deliveries/")()
+            return (time.perf_counter() - t0) * 1000
+
         def page_after_write():
             floor_write()
             page("/deliveries/?building=b05")()
@@ -145,13 +153,16 @@ def main() -> None:
         # status bar counts only what the volunteer writes from here on.
         settings.save(Path(app.config["DATA_DIR"]), server_site="bench-server")
         replica.set_cursor("bench-server", sent=replica.counter)
+        # Pages first (few unsent cells yet), then the writes, then a page after each write.
         results = [
-            ("floor: Replica.write_many of 60 checks", timed(floor_write, args.runs)),
-            ("grid save, 60 residents (POST, 60 checks)", timed(save, args.runs)),
             ("floor: SQL of the day's deliveries (2,000 rows)", timed(floor_sql, args.runs)),
             (
                 "deliveries page, 2,000 today (first 200 shown)",
                 timed(page("/deliveries/"), args.runs),
+            ),
+            (
+                "deliveries page after a change (list re-read)",
+                [page_after_click() for _ in range(args.runs)],
             ),
             (
                 "deliveries page, one building (100 rows)",
@@ -161,6 +172,8 @@ def main() -> None:
                 "temperature grid page, 60 residents",
                 timed(page(f"/temperatures/grid?building={GRID}"), args.runs),
             ),
+            ("floor: Replica.write_many of 60 checks", timed(floor_write, args.runs)),
+            ("grid save, 60 residents (POST, 60 checks)", timed(save, args.runs)),
             (
                 "60 checks written + building page (status recount)",
                 timed(page_after_write, args.runs),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import sqlite_utils
@@ -92,3 +93,27 @@ def init_app(app: Flask, sets: list[Migrations]) -> None:
     finally:
         db.close()
     app.teardown_appcontext(close_db)
+
+
+def replica_counter() -> int:
+    """The replica's change counter: it moves with every write and every merged cell."""
+    row = get_db().execute("SELECT value FROM _lm_meta WHERE key = 'counter'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def cached(key: tuple, compute):
+    """`compute()` once per state of the replica: pages re-read only after a change.
+
+    Synced tables change only through the replica, which bumps its counter for every
+    local write and merged cell, so (key, counter) names one answer. Small LRU per app.
+    """
+    store = current_app.extensions.setdefault("page_cache", OrderedDict())
+    full = (*key, replica_counter())
+    if full in store:
+        store.move_to_end(full)
+        return store[full]
+    value = compute()
+    store[full] = value
+    while len(store) > 32:
+        store.popitem(last=False)
+    return value

@@ -6,11 +6,12 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from sync import WriteError
 
 from .. import localtime
-from ..db import get_db, get_replica
+from ..db import cached, get_db, get_replica
 from ..places import data as places
 from ..places.context import compound_required, current_compound
 from ..volunteers.access import recorded_by
@@ -42,15 +43,29 @@ KIND_LABELS = {
 }
 
 
-def _labels() -> dict:
-    """Per-request constants for the rows: translated once, not once per row (2,000 rows)."""
+def _labels(here: str) -> dict:
+    """Per-request constants for the rows, translated and escaped once, not once per row."""
+    actions = {k: str(v) for k, v in ACTION_LABELS.items()}
+    buttons = {
+        s: Markup('<button name="status" value="{}" class="small{}">{}</button>').format(
+            s, " secondary" if s == "refused" else "", label
+        )
+        for s, label in actions.items()
+    }
+    attrs = Markup('placeholder="{}" aria-label="{}"').format(_("reason"), _("Reason for refusing"))
     return {
         "state_labels": {k: str(v) for k, v in STATE_LABELS.items()},
-        "action_labels": {k: str(v) for k, v in ACTION_LABELS.items()},
         "kind_labels": {k: str(v) for k, v in KIND_LABELS.items()},
         "next_states": data.next_states,
-        "row_text": {"reason": _("reason"), "reason_label": _("Reason for refusing")},
-        "csrf": generate_csrf(),
+        "buttons": buttons,
+        "refuse_attrs": attrs,
+        "refuse_input_invalid": Markup(
+            '<input name="reason" size="10" maxlength="500" {} aria-invalid="true">'
+        ).format(attrs),
+        "hidden": Markup(
+            '<input type="hidden" name="csrf_token" value="{}">'
+            '<input type="hidden" name="next" value="{}">'
+        ).format(generate_csrf(), here),
         "status_url": url_for("deliveries.set_status", delivery_id="ROW-ID"),
     }
 
@@ -67,13 +82,17 @@ def _page(status: int = 200, row_errors: dict | None = None):
     compound = current_compound()
     chosen = _filters()
     today = localtime.today()
-    rows = data.day_list(
-        db,
-        compound["id"],
-        today,
-        building=chosen["building"] or None,
-        round_id=chosen["round"] or None,
-        kind=chosen["kind"] or None,
+    key = ("deliveries", compound["id"], today, chosen["building"], chosen["round"], chosen["kind"])
+    rows = cached(
+        key,
+        lambda: data.day_list(
+            db,
+            compound["id"],
+            today,
+            building=chosen["building"] or None,
+            round_id=chosen["round"] or None,
+            kind=chosen["kind"] or None,
+        ),
     )
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     try:
@@ -96,12 +115,14 @@ def _page(status: int = 200, row_errors: dict | None = None):
         pages=pages,
         first=(page - 1) * PAGE_SIZE + 1,
         chosen=chosen,
-        options=data.filters(db, compound["id"]),
-        buildings=[b["name"] for b in places.buildings(db, compound["id"])],
+        options=cached(("filters", compound["id"]), lambda: data.filters(db, compound["id"])),
+        buildings=cached(
+            ("building names", compound["id"]),
+            lambda: [b["name"] for b in places.buildings(db, compound["id"])],
+        ),
         today=today,
         row_errors=row_errors or {},
-        here=request.full_path,
-        **_labels(),
+        **_labels(request.full_path),
     )
 
 
@@ -149,8 +170,7 @@ def set_status(delivery_id: str):
             row=fresh,
             error=error,
             reason=reason,
-            here=request.form.get("next") or url_for("deliveries.index"),
-            **_labels(),
+            **_labels(request.form.get("next") or url_for("deliveries.index")),
         )
     return _page(422, {delivery_id: error})
 

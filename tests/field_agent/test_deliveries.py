@@ -172,3 +172,19 @@ def test_long_lists_come_in_pages_of_200(volunteer, client, replica):
     assert len(seen) == 450
     assert listed(client.get("/deliveries/?page=abc").get_data(as_text=True)) == listed(first)
     assert len(listed(client.get("/deliveries/?page=99").get_data(as_text=True))) == 50
+
+
+def test_list_follows_changes_merged_from_the_server(volunteer, client, replica, tmp_path):
+    from sync import Replica
+
+    assert "st-planned" in client.get("/deliveries/?building=1栋").get_data(as_text=True)
+    other = Replica(tmp_path / "server.db")
+    try:
+        other.apply(replica.changes_since(0))
+        other.write("deliveries", D1, {"status": "out"})
+        replica.apply(other.changes_since(0))
+    finally:
+        other.close()
+    html = client.get("/deliveries/?building=1栋").get_data(as_text=True)
+    row = re.search(rf'<tr id="d-{D1}".*?</tr>', html, re.S).group(0)
+    assert "st-out" in row
