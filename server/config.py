@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "max_clock_drift_ms": 10 * 60 * 1000,
     "pull_batch_cells": 20_000,
     "login_attempts_per_15_min": 10,
+    "device_token_failures_per_15_min": 30,  # per client address, then 429
     "session_cookie_secure": False,
 }
 

@@ -6,10 +6,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, g, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
 from ..db import get_db
 from . import data
+from .limiter import FailureLimiter
 
 
 def load_user() -> None:
@@ -54,15 +55,39 @@ def require_compound(compound_id: str | None) -> None:
         abort(403, description="this compound is outside your scope")
 
 
+def device_limiter() -> FailureLimiter:
+    limiter = current_app.extensions.get("device_limiter")
+    if limiter is None:  # made on first use; setdefault keeps one if two threads race
+        limit = int(current_app.config.get("DEVICE_TOKEN_FAILURES_PER_15_MIN", 30))
+        limiter = current_app.extensions.setdefault("device_limiter", FailureLimiter(limit))
+    return limiter
+
+
+def too_many_bad_tokens() -> Any:
+    """A 429 response (with Retry-After) while this address is over the bad-token limit."""
+    wait = device_limiter().retry_after(request.remote_addr or "?")
+    if not wait:
+        return None
+    resp = jsonify(error=f"too many bad device tokens from this address; retry in {wait} s")
+    resp.status_code = 429
+    resp.headers["Retry-After"] = str(wait)
+    return resp
+
+
 def device_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """A valid, unrevoked device token (Authorization: Bearer ...), else 401."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        limited = too_many_bad_tokens()
+        if limited is not None:
+            return limited
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else ""
         device = data.device_for_token(get_db(), token) if token else None
         if device is None:
+            if token:
+                device_limiter().failed(request.remote_addr or "?")
             resp = jsonify(error="missing, unknown or revoked device token; ask for a new one")
             resp.status_code = 401
             resp.headers["WWW-Authenticate"] = 'Bearer realm="lastmeter"'

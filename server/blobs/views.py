@@ -18,7 +18,7 @@ from sync.blobstore import BadName, BlobStore, HashMismatch, OffsetMismatch, che
 from sync.images import ImageRejected, inspect_image, strip_location, thumbnail
 
 from ..auth import data as auth_data
-from ..auth.access import device_required
+from ..auth.access import device_limiter, device_required, too_many_bad_tokens
 from ..auth.data import User
 from ..db import get_db
 from ..permissions import may_write
@@ -221,6 +221,8 @@ def _viewer() -> User | None:
     if header:
         token = header[7:].strip() if header.startswith("Bearer ") else ""
         device = auth_data.device_for_token(get_db(), token) if token else None
+        if device is None and token:
+            device_limiter().failed(request.remote_addr or "?")  # same limit as the sync API
         return device.user if device else None
     return g.get("user")
 
@@ -233,6 +235,9 @@ def _unauthorised():
 
 def _readable(sha: str) -> tuple[User | None, dict[str, Any] | None, Any]:
     """(user, blob row, error response or None) for a read of `sha`."""
+    limited = too_many_bad_tokens()
+    if limited is not None:
+        return None, None, limited
     user = _viewer()
     if user is None:
         return None, None, _unauthorised()
@@ -322,6 +327,9 @@ def pending():
         400: {description: bad limit}
         401: {description: neither signed in nor a valid device token}
     """
+    limited = too_many_bad_tokens()
+    if limited is not None:
+        return limited
     user = _viewer()
     if user is None:
         return _unauthorised()
