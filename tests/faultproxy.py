@@ -9,7 +9,9 @@ Each accepted connection n (0, 1, 2, ...) gets `plan(n)`: a Fault or None (pass 
 - drop_up_after / drop_down_after: reset both sockets (RST) once that many bytes went
   client->server / server->client;
 - truncate_down_after: forward only that many response bytes, then close cleanly (FIN);
-- delay: seconds to sleep before forwarding each chunk, both ways.
+- delay: seconds to sleep before forwarding each chunk, both ways;
+- reply: answer the first request with these bytes (e.g. a 503) and close, never
+  reaching the server.
 `bytes_up`, `bytes_down` and `connections` count what really crossed the proxy.
 """
 
@@ -30,6 +32,7 @@ class Fault:
     drop_down_after: int | None = None
     truncate_down_after: int | None = None
     delay: float = 0.0
+    reply: bytes | None = None
 
 
 class FaultProxy:
@@ -78,6 +81,11 @@ class FaultProxy:
                 n = self.connections
                 self.connections += 1
             fault = self.plan(n) or Fault()
+            if fault.reply is not None:
+                threading.Thread(
+                    target=self._reply, args=(client, fault.reply), daemon=True
+                ).start()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=10)
             except OSError:
@@ -93,6 +101,14 @@ class FaultProxy:
                     args=(src, dst, up, fault, state, client, upstream),
                     daemon=True,
                 ).start()
+
+    def _reply(self, client: socket.socket, reply: bytes) -> None:
+        with contextlib.suppress(OSError):
+            client.recv(65536)
+            client.sendall(reply)
+            with self._lock:
+                self.faults_fired += 1
+        _close(client)
 
     def _pump(self, src, dst, up, fault, state, client, upstream) -> None:
         sent = 0

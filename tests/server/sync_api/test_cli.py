@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import subprocess
 
@@ -129,3 +130,12 @@ def test_sync_before_init_says_what_to_do(runner, tmp_path):
     result = runner.invoke(main, ["agent", "sync", "--data", str(tmp_path / "nothing")])
     assert result.exit_code == 1
     assert "lastmeter agent init" in result.stderr
+
+
+def test_tokens_are_stored_only_as_hashes(runner, server_dir):
+    token = add_device(runner, server_dir)
+    with server_dir.replica() as srv:
+        srv.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = server_dir.db_path.read_bytes()
+    assert token.encode() not in stored
+    assert hashlib.sha256(token.encode()).hexdigest().encode() in stored

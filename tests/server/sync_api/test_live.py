@@ -238,3 +238,21 @@ class LiveServerRunning:
 
     def __exit__(self, *exc: object) -> None:
         self.server.stop()
+
+
+def test_the_client_retries_server_errors_with_backoff(server_dir, live_server, agents):
+    token = server_dir.add_device("vol", "volunteer", ["c1"])
+    agent = agents("agent")
+    write_checks(agent, "c1", 10)
+    busy = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    proxy = FaultProxy(
+        ("127.0.0.1", live_server.port), lambda n: Fault(reply=busy) if n < 2 else None
+    )
+    try:
+        report = client(agent, proxy.url, token, retries=3).sync()
+    finally:
+        proxy.close()
+    assert proxy.faults_fired == 2
+    assert report.pushed_cells == 70
+    with server_dir.replica() as srv:
+        assert row_counts(srv)["temperature_checks"] == 10
