@@ -167,7 +167,7 @@ def memory_child(cells: int, batch_rows: int, tmp: Path) -> None:
     src = Replica(tmp / "mem_src.db", synchronous="OFF")
     for start in range(0, n, 10_000):
         src.write_many("temperature_checks", checks(min(10_000, n - start), start))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_kb()
     dst = Replica(tmp / "mem_dst.db")
     cursor, applied = 0, 0
     while True:
@@ -177,8 +177,20 @@ def memory_child(cells: int, batch_rows: int, tmp: Path) -> None:
         if not batch.more:
             break
     assert applied >= cells, applied
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_kb()
     print(f"{applied} {before / 1024:.1f} {peak / 1024:.1f}")
+
+
+def peak_kb() -> int:
+    """Peak resident memory of this process in KiB (VmHWM on Linux, else ru_maxrss)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:

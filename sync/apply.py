@@ -7,14 +7,22 @@ in `result.rejected` with a reason code; nothing is dropped silently.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Sequence
+from itertools import count, repeat
 from typing import TYPE_CHECKING, Any
 
 from . import store
 from .clock import millis
-from .protocol import ApplyResult, Batch, BatchError, Rejection, bad_row, bad_sites
+from .protocol import (
+    ApplyResult,
+    Batch,
+    BatchError,
+    Rejection,
+    bad_row,
+    bad_sites,
+    rows_well_formed,
+)
 from .schema import Problem, Table
 from .store import q
 
@@ -22,7 +30,6 @@ if TYPE_CHECKING:
     from .replica import Policy, Replica
 
 PART = 2000  # rows merged at a time: bounds memory whatever the batch size
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 # A checked row: (row_id, hlc, site no, prev hlc, prev site no, columns, values).
 Entry = tuple[str, int, int, "int | None", "int | None", tuple[str, ...], list[Any]]
@@ -92,51 +99,59 @@ def _parse(
 ) -> list[Entry]:
     """Check each row's shape and stamp and each cell's value; return the good entries.
 
-    Rows are grouped by mask so that each column of a group is checked in one call
-    (`Column.bulk_checker`); only a column that fails it is checked cell by cell.
+    The hot path works a column at a time: row shapes with `rows_well_formed`, values
+    with `Column.bulk_checker`, rows grouped by mask. Only what fails a bulk check is
+    looked at row by row or cell by cell, to say which and why.
     """
     rejected = result.rejected
     ncols, nsites = len(columns), len(sites)
-    groups: dict[int, list[list[Any]]] = {}
-    for raw in rows:
-        problem = bad_row(raw, ncols, nsites)
-        if problem:
-            rejected.append(_malformed(t.name, raw, problem))
-        elif millis(raw[1]) > limit_ms:
-            site = sites[raw[2]]
-            for col, value in _cells(columns, raw[4], raw[5]):
-                rejected.append(
-                    Rejection(t.name, raw[0], col, "clock_ahead", CLOCK_AHEAD, value, raw[1], site)
-                )
-        else:
+    good = list(rows)
+    if not rows_well_formed(good, ncols, nsites) or max(r[1] for r in good) >> 16 > limit_ms:
+        good = []
+        for raw in rows:
+            problem = bad_row(raw, ncols, nsites)
+            if problem:
+                rejected.append(_malformed(t.name, raw, problem))
+            elif millis(raw[1]) > limit_ms:
+                site = sites[raw[2]]
+                rejected += [
+                    Rejection(t.name, raw[0], col, "clock_ahead", CLOCK_AHEAD, v, raw[1], site)
+                    for col, v in _cells(columns, raw[4], raw[5])
+                ]
+            else:
+                good.append(raw)
+    if not good:
+        return []
+    masks = {raw[4] for raw in good}
+    if len(masks) == 1:
+        groups = {masks.pop(): good}
+    else:
+        groups = {}
+        for raw in good:
             groups.setdefault(raw[4], []).append(raw)
     entries: list[Entry] = []
     for mask, group in groups.items():
         cols = tuple(columns[i] for i in range(mask.bit_length()) if mask >> i & 1)
-        bad: dict[int, list[tuple[str, Any, Problem]]] = {}
-        for j, col in enumerate(cols):
-            values = [raw[5][j] for raw in group]
-            if col == "deleted" and not t.immutable:
-                bulk, check = _deleted_bulk, _deleted_check
-            elif col in t.by_name:
-                bulk, check = t.bulk_checks[col], t.checks[col]
-            else:
-                problem = ("unknown_column", f"{t.name} has no column {col!r}")
-                for k, value in enumerate(values):
-                    bad.setdefault(k, []).append((col, value, problem))
-                continue
-            if not bulk(values):
-                for k, value in enumerate(values):
-                    found = check(value)
-                    if found:
-                        bad.setdefault(k, []).append((col, value, found))
+        bad = _check_columns(t, cols, group)
         missing = [c for c in t.required if c not in cols] if t.immutable else []
+        if not bad and not missing:
+            ids, hlcs, sis, prevs, _masks, values = zip(*group, strict=True)
+            nos = {si: site_no(si) for si in set(sis)}
+            snos = list(map(nos.__getitem__, sis))
+            if set(map(type, prevs)) == {type(None)}:
+                entries += zip(ids, hlcs, snos, prevs, prevs, repeat(cols), values)  # type: ignore[arg-type]
+            else:
+                phlcs = [p and p[0] for p in prevs]
+                psnos = [p and site_no(p[1]) for p in prevs]
+                entries += zip(ids, hlcs, snos, phlcs, psnos, repeat(cols), values)  # type: ignore[arg-type]
+            continue
         for k, raw in enumerate(group):
             row_id, hlc, si, prev, _mask, values = raw
             problems = bad.get(k)
             if t.immutable and (problems or missing):
                 _reject_row(t, raw, cols, problems or [], missing, sites[si], rejected)
                 continue
+            row_cols = cols
             if problems:
                 site = sites[si]
                 skip = set()
@@ -147,8 +162,6 @@ def _parse(
                 if not kept:
                     continue
                 row_cols, values = tuple(c for c, _ in kept), [v for _, v in kept]
-            else:
-                row_cols = cols
             if prev is None:
                 entries.append((row_id, hlc, site_no(si), None, None, row_cols, values))
             else:
@@ -156,6 +169,30 @@ def _parse(
                     (row_id, hlc, site_no(si), prev[0], site_no(prev[1]), row_cols, values)
                 )
     return entries
+
+
+def _check_columns(
+    t: Table, cols: tuple[str, ...], group: list[list[Any]]
+) -> dict[int, list[tuple[str, Any, Problem]]]:
+    """The bad cells of rows sharing one mask: {row position: [(column, value, problem)]}."""
+    bad: dict[int, list[tuple[str, Any, Problem]]] = {}
+    by_column = list(zip(*(raw[5] for raw in group), strict=True))
+    for col, values in zip(cols, by_column, strict=True):
+        if col == "deleted" and not t.immutable:
+            bulk, check = _deleted_bulk, _deleted_check
+        elif col in t.by_name:
+            bulk, check = t.bulk_checks[col], t.checks[col]
+        else:
+            problem = ("unknown_column", f"{t.name} has no column {col!r}")
+            for k, value in enumerate(values):
+                bad.setdefault(k, []).append((col, value, problem))
+            continue
+        if not bulk(values):
+            for k, value in enumerate(values):
+                found = check(value)
+                if found:
+                    bad.setdefault(k, []).append((col, value, found))
+    return bad
 
 
 def _reject_row(
@@ -226,7 +263,9 @@ def _merge_mutable(
     pos = store.positions(cols)
     ids = list(dict.fromkeys(e[0] for e in entries))
     state = store.load_state(replica.db, t, ids, cols)
-    width = 2 + 3 * len(cols)
+    known = set(state)
+    width = 3 + 3 * len(cols)
+    compound_p = pos.get("compound_id", -1)
     allowed = _PolicyCache(policy) if policy is not None else None
     site_name = replica.sites.site
     ranks_of = t.ranks
@@ -234,11 +273,18 @@ def _merge_mutable(
     conflicts: list[tuple[Any, ...]] = []
     accepted = changed = max_hlc = 0
     now_ms = replica.clock.now_ms()
+    last_cols: tuple[str, ...] = ()
+    plan: list[tuple[str, int, dict[str, int] | None]] = []
+    compound_at = -1
     for entry in entries:
         row_id, hlc, sno, phlc, psno, ecols, evals = entry
+        if ecols is not last_cols:  # entries of one mask share their columns tuple
+            last_cols = ecols
+            plan = [(col, pos[col], ranks_of.get(col)) for col in ecols]
+            compound_at = ecols.index("compound_id") if "compound_id" in ecols else -1
         st = state.get(row_id)
-        stored = st[0] if st is not None else None
-        new = evals[ecols.index("compound_id")] if "compound_id" in ecols else None
+        stored = st[1] if st is not None else None
+        new = evals[compound_at] if compound_at >= 0 else None
         if stored is not None and new is not None and new != stored:
             msg = "a row cannot move to another compound"
             _reject_entry(t, replica, entry, ("compound_change", msg), result)
@@ -254,46 +300,32 @@ def _merge_mutable(
                 _reject_entry(t, replica, entry, refused, result)
                 continue
         if st is None:
-            st = state[row_id] = [None] * width
+            st = state[row_id] = [row_id] + [None] * (width - 1)
         row_changes = changes.get(row_id)
-        for col, value in zip(ecols, evals, strict=True):
-            accepted += 1
-            p = pos[col]
+        accepted += len(evals)
+        for (col, p, ranks), value in zip(plan, evals, strict=True):
             cur_hlc = st[p + 1]
             if cur_hlc is not None:
                 cur_site = st[p + 2]
                 if cur_hlc == hlc and cur_site == sno:
                     continue  # already known
                 current = st[p]
-                ranks = ranks_of.get(col)
-                if ranks is not None:
-                    new_rank = ranks.get(value, -1)
-                    cur_rank = ranks.get(current, -1)  # type: ignore[arg-type]
-                    if new_rank != cur_rank:
-                        if new_rank < cur_rank:
-                            continue  # a lower state never wins
-                    elif not _later(hlc, sno, cur_hlc, cur_site, site_name):  # type: ignore[arg-type]
-                        continue
-                    advanced = new_rank > cur_rank
-                elif not _later(hlc, sno, cur_hlc, cur_site, site_name):  # type: ignore[arg-type]
-                    continue  # loses; the other side logs it if it must
-                else:
-                    advanced = False
+                advanced = False
+                if ranks is not None and (
+                    new_rank := ranks.get(value, -1)  # type: ignore[arg-type]
+                ) != (cur_rank := ranks.get(current, -1)):  # type: ignore[arg-type]
+                    if new_rank < cur_rank:
+                        continue  # a lower state never wins
+                    advanced = True
+                elif hlc < cur_hlc or (
+                    hlc == cur_hlc and site_name(sno) < site_name(cur_site)  # type: ignore[arg-type]
+                ):
+                    continue  # loses to (hlc, site); the other side logs it if it must
                 if current != value and not advanced and (phlc != cur_hlc or psno != cur_site):
                     conflicts.append(
-                        (
-                            t.name,
-                            row_id,
-                            col,
-                            _dumps(current),
-                            cur_hlc,
-                            site_name(cur_site),
-                            _dumps(value),
-                            hlc,
-                            site_name(sno),
-                            now_ms,
-                        )  # type: ignore[arg-type]
-                    )
+                        (t.name, row_id, col, current, cur_hlc, site_name(cur_site),  # type: ignore[arg-type]
+                         value, hlc, site_name(sno), now_ms)
+                    )  # fmt: skip
             st[p] = value
             st[p + 1] = hlc
             st[p + 2] = sno
@@ -303,8 +335,8 @@ def _merge_mutable(
             changed += 1
             if hlc > max_hlc:
                 max_hlc = hlc
-            if col == "compound_id":
-                st[0] = value
+            if p == compound_p:
+                st[1] = value
     result.accepted += accepted
     result.changed += changed
     if conflicts:
@@ -314,15 +346,8 @@ def _merge_mutable(
             conflicts,
         )
         result.conflicts += len(conflicts)
-    save_changes(replica, t, state, pos, changes)
+    save_changes(replica, t, state, pos, changes, known)
     replica.clock.observe(max_hlc)
-
-
-def _later(hlc: int, sno: int, cur_hlc: int, cur_sno: int, site_name: Callable[[int], str]) -> bool:
-    """(hlc, site) > (cur_hlc, cur_site), comparing the sites' ids, not our local numbers."""
-    if hlc != cur_hlc:
-        return hlc > cur_hlc
-    return site_name(sno) > site_name(cur_sno)
 
 
 def save_changes(
@@ -331,22 +356,31 @@ def save_changes(
     state: dict[str, list[Any]],
     pos: dict[str, int],
     changes: dict[str, dict[str, tuple[int | None, int | None]]],
+    known: set[str],
 ) -> None:
-    """Write the changed cells of each row, with one new local counter per row."""
-    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+    """Write the changed cells of each row, with one new local counter per row.
+
+    Rows are grouped by the columns they change (the usual batch has one group), so each
+    group is one executemany: an UPDATE of the rows `known` before, an INSERT of the rest.
+    """
+    groups: dict[tuple[bool, tuple[str, ...]], list[list[Any]]] = {}
     for row_id, cells in changes.items():
         ctr = replica.next_ctr()
-        key = tuple(sorted(cells, key=pos.__getitem__))
-        params: list[Any] = [row_id]
+        params: list[Any] = []
         st = state[row_id]
-        for col in key:
+        for col, (phlc, psno) in cells.items():
             p = pos[col]
-            phlc, psno = cells[col]
             params += (st[p], st[p + 1], st[p + 2], ctr, phlc, psno)
         params.append(ctr)
-        groups.setdefault(key, []).append(params)
-    for key, rows in groups.items():
-        replica.db.executemany(replica.sql(("upsert", t.name, key)), rows)
+        params.append(row_id)
+        key = (row_id in known, tuple(cells))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [params]
+        else:
+            group.append(params)
+    for (update, cols), rows in groups.items():
+        replica.db.executemany(replica.sql(("update" if update else "insert", t.name, cols)), rows)
 
 
 # -- immutable tables ---------------------------------------------------------------------
@@ -369,12 +403,13 @@ def _merge_immutable(
     if not entries:
         return
     names = tuple(t.column_names)
-    rows = []
-    for row_id, hlc, sno, _ph, _ps, cols, values in entries:
-        if cols != names:
+    if {e[5] for e in entries} == {names}:  # every column, in our order: the usual case
+        rows = [(e[0], e[1], e[2], e[6], len(names)) for e in entries]
+    else:
+        rows = []
+        for row_id, hlc, sno, _ph, _ps, cols, values in entries:
             found = dict(zip(cols, values, strict=True))
-            values = [found.get(c) for c in names]
-        rows.append((row_id, hlc, sno, values, len(cols)))
+            rows.append((row_id, hlc, sno, [found.get(c) for c in names], len(cols)))
     db = replica.db
     start = replica.counter_now()
     db.execute("SAVEPOINT lm_new_rows")
@@ -382,9 +417,13 @@ def _merge_immutable(
         # The common case: all rows are new. A known id makes the insert fail; then
         # every row is looked at one by one.
         db.executemany(
-            replica.sql(("insert", t.name)),
-            [(rid, *values, hlc, sno, replica.next_ctr()) for rid, hlc, sno, values, _ in rows],
+            replica.sql(("insert_row", t.name)),
+            [
+                (rid, *values, hlc, sno, ctr)
+                for (rid, hlc, sno, values, _), ctr in zip(rows, count(start + 1))
+            ],
         )
+        replica.reset_ctr(start + len(rows))
     except sqlite3.IntegrityError:
         db.execute("ROLLBACK TO lm_new_rows")
         db.execute("RELEASE lm_new_rows")
@@ -428,7 +467,7 @@ def _merge_known_immutable(
             continue
         ctr = replica.next_ctr()
         if old is None:
-            db.execute(replica.sql(("insert", t.name)), (row_id, *values, hlc, sno, ctr))
+            db.execute(replica.sql(("insert_row", t.name)), (row_id, *values, hlc, sno, ctr))
         else:  # an earlier version of a row we hold: it wins, ours is logged as lost
             sets = ", ".join(f"{q(c)} = ?" for c in names)
             db.execute(
@@ -443,10 +482,10 @@ def _merge_known_immutable(
                         t.name,
                         row_id,
                         c,
-                        _dumps(was),
+                        was,
                         old[0],
                         site(old[1]),
-                        _dumps(now),
+                        now,
                         hlc,
                         site(sno),
                         now_ms,

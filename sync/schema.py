@@ -110,7 +110,22 @@ class Column:
         allowed = frozenset(self.ranks) if self.states else frozenset(self.choices or ())
         if self.pattern or kind in ("date", "datetime"):
             check = self.checker()
-            return lambda values: not any(map(check, values))
+            if self.pattern or allowed:
+                return lambda values: not any(map(check, values))
+            is_valid = _is_date if kind == "date" else _is_datetime
+
+            def bulk_time(values: Sequence[Any]) -> bool:
+                if not set(map(type, values)) <= ({str} if required else {str, type(None)}):
+                    return False
+                present = {v for v in values if v is not None}
+                if not present:
+                    return True
+                joined = "".join(present)
+                if max(map(len, present)) > max_len or not joined.isascii():
+                    return False
+                return all(map(is_valid, present))
+
+            return bulk_time
         if kind == "text":
             types: frozenset[type] = frozenset({str})
         elif kind == "int":

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from typing import TypeVar
 
 from .ids import new_site_id
 from .schema import Schema, Table
 
+CACHE_KIB = 16 * 1024
 FORMAT = 2  # the on-disk layout; bump with a migration when it changes
 CLOCK_PARTS = ("_hlc_", "_site_", "_ctr_", "_phlc_", "_psite_")
 
@@ -61,6 +63,9 @@ def connect(path: str, synchronous: str = "FULL") -> sqlite3.Connection:
     db.execute(f"PRAGMA synchronous={synchronous}")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=30000")
+    # 16 MiB of page cache instead of 2: a merge touches every index of its tables, and
+    # with the default cache the index pages are evicted and read back (docs/benchmarks.md).
+    db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     return db
 
 
@@ -201,37 +206,47 @@ class Sites:
 
 
 # -- rows of mutable tables as merge state ------------------------------------------------
-# A row's state is a list: [compound_id, deleted, then (value, hlc, site) of each loaded
-# column]; `positions(cols)` says where each column's value sits.
+# A row's state is a list: [id, compound_id, deleted, then (value, hlc, site) of each
+# loaded column]; `positions(cols)` says where each column's value sits.
+COMPOUND, DELETED = 1, 2
 
 
 def positions(cols: Sequence[str]) -> dict[str, int]:
-    return {col: 2 + 3 * j for j, col in enumerate(cols)}
+    return {col: 3 + 3 * j for j, col in enumerate(cols)}
 
 
 def load_state(
     db: sqlite3.Connection, table: Table, ids: Sequence[str], cols: Sequence[str]
 ) -> dict[str, list[object]]:
-    picked = ["compound_id", "deleted"]
+    picked = ["id", "compound_id", "deleted"]
     for col in cols:
         picked += [col, "_hlc_" + col, "_site_" + col]
     select = ", ".join(q(c) for c in picked)
     found: dict[str, list[object]] = {}
     for part in chunks(ids, 2000):
-        sql = f"SELECT id, {select} FROM {q(table.name)} WHERE id IN ({','.join('?' * len(part))})"
-        for row in db.execute(sql, part):
-            found[row[0]] = list(row[1:])
+        sql = f"SELECT {select} FROM {q(table.name)} WHERE id IN ({','.join('?' * len(part))})"
+        rows = db.execute(sql, part).fetchall()
+        found.update(zip(map(itemgetter(0), rows), map(list, rows), strict=True))
     return found
 
 
-def upsert_sql(table: Table, cols: Sequence[str]) -> str:
-    """Insert a row or update these cells (value and five clock columns each) and `_ctr`."""
-    names = ["id"]
+def _cell_columns(cols: Sequence[str]) -> list[str]:
+    names = []
     for col in cols:
         names += [col, *clock_columns(col)]
-    names.append("_ctr")
+    return [*names, "_ctr"]
+
+
+def update_sql(table: Table, cols: Sequence[str]) -> str:
+    """Set these cells (value and five clock columns each) and `_ctr`; the id comes last."""
+    sets = ", ".join(f"{q(n)} = ?" for n in _cell_columns(cols))
+    return f"UPDATE {q(table.name)} SET {sets} WHERE id = ?"
+
+
+def insert_sql(table: Table, cols: Sequence[str]) -> str:
+    """A new row with these cells; same parameters as `update_sql`, the id last."""
+    names = [*_cell_columns(cols), "id"]
     return (
         f"INSERT INTO {q(table.name)} ({', '.join(q(n) for n in names)}) "
-        f"VALUES ({', '.join('?' * len(names))}) ON CONFLICT(id) DO UPDATE SET "
-        + ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names[1:])
+        f"VALUES ({', '.join('?' * len(names))})"
     )
