@@ -62,6 +62,10 @@ def _grid(building: str, status: int = 200, **extra):
         "fever_limit": data.FEVER,
         **extra,
     }
+    # Typed fevers stay marked when the grid comes back to fix another field.
+    context["typed_fever"] = {
+        key for key, raw in context["values"].items() if data.is_fever(data.parse_reading(raw)[0])
+    }
     return render("temperatures/grid.html", "temperatures/_grid.html", status=status, **context)
 
 

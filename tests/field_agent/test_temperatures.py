@@ -144,3 +144,12 @@ def test_buildings_page_shows_progress(volunteer, client):
     html = client.get("/temperatures/?lang=en").get_data(as_text=True)
     assert "1 / 5" in html
     assert "0 / 2" in html
+
+
+def test_typed_fever_stays_marked_when_another_field_is_wrong(volunteer, replica):
+    resp = volunteer.post(grid_url(), {f"r:{R101[0]}": "38.2", f"r:{R101[1]}": "3"})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert f'class="grid-cell fever" name="r:{R101[0]}"' in html
+    assert f'class="grid-cell" name="r:{R101[1]}"' in html
+    assert replica.rows("health_cases") == []
