@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sync import Batch, Rejection, TableChunk, WriteError
+from sync import Batch, Rejection, TableChunk, WriteError, default_schema
 from tests.sync.helpers import check, delivery, small_schema
 
 
@@ -222,3 +224,57 @@ def test_malformed_batch_raises_batch_error_and_changes_nothing(make_replica, la
     assert (dst.counter, dst.rows("deliveries")) == before
     assert dst.rows("temperature_checks") == []
     assert dst.apply(batch).rejected == []  # the unspoilt batch still applies
+
+
+BY_TYPE = {
+    "text": st.text(max_size=60) | st.sampled_from(["0" * 64, "a" * 64, "delivered", "out"]),
+    "int": st.integers(min_value=-(2**70), max_value=2**70) | st.integers(0, 100),
+    "real": st.floats() | st.integers(-(2**70), 2**70) | st.floats(30, 45),
+    "bool": st.sampled_from([True, False, 0, 1, 2, 1.0, "1"]),
+    "date": st.sampled_from(["2020-03-08", "2020-3-8", "2020-02-30", "x"]),
+    "datetime": st.sampled_from(
+        ["2020-03-08T08:00:00+08:00", "2020-03-08T08:00:00", "2020-03-08 08:00Z", "noon"]
+    ),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_bulk_check_never_passes_a_value_the_cell_check_refuses(data):
+    """The merge checks a column of values at once; it must agree with the per-cell rule."""
+    schema = default_schema()
+    table = schema[data.draw(st.sampled_from(sorted(schema.tables)))]
+    column = data.draw(st.sampled_from(table.columns))
+    values = data.draw(st.lists(st.none() | BY_TYPE[column.type], min_size=1, max_size=6))
+    problems = [table.checks[column.name](v) for v in values]
+    if table.bulk_checks[column.name](values):  # False only sends the merge to check each
+        assert problems == [None] * len(values)
+
+
+def test_policy_refuses_rows_with_its_own_reason_and_keeps_the_rest(make_replica):
+    batch = good_batch(make_replica)
+    dst = make_replica("dst")
+
+    def policy(table, compound_id):
+        return ("role", "volunteers may not write deliveries") if table == "deliveries" else None
+
+    result = dst.apply(batch, policy=policy)
+    assert {(r.table, r.reason) for r in result.rejected} == {("deliveries", "role")}
+    assert result.accepted + len(result.rejected) == batch.cells
+    assert len(dst.rows("temperature_checks")) == 2
+    assert dst.get("deliveries", "d1") is None
+
+
+def test_database_of_another_layout_is_refused_with_a_clear_message(tmp_path):
+    import sqlite3
+
+    from sync import Replica
+
+    path = tmp_path / "old.db"
+    Replica(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE _lm_meta SET value = 1 WHERE key = 'format'")
+    db.commit()
+    db.close()
+    with pytest.raises(RuntimeError, match="format 1.*pre-release"):
+        Replica(path)
