@@ -226,3 +226,47 @@ def test_published_list_page_and_no_second_list_on_a_date(client, app_store, log
     again = client.post("/certification/lists", data={"on_date": D, "csrf_token": token})
     assert again.status_code == 422
     assert "published already" in again.get_data(as_text=True)
+
+
+def test_totals_page_counts_epidemic_free_units_per_district_and_street(
+    client, server_app, login_as
+):
+    replica = server_app.extensions["replica"]
+    base = {"day": D, "community_kind": "community", "households": 10, "checked": 10, "fevers": 0}
+    rows = {
+        "a1": {
+            "community_id": "ca",
+            "street_name": "青山街",
+            "district_name": "青山区",
+            "status": "certified",
+        },
+        "a2": {
+            "community_id": "ca",
+            "street_name": "青山街",
+            "district_name": "青山区",
+            "status": "certified",
+        },
+        "b1": {
+            "community_id": "cb",
+            "street_name": "唐家墩街",
+            "district_name": "江汉区",
+            "status": "fails",
+        },
+        "v1": {
+            "community_id": "vv",
+            "community_kind": "village",
+            "street_name": "唐家墩街",
+            "district_name": "江汉区",
+            "status": "certified",
+        },
+    }
+    replica.write_many(
+        "compound_days",
+        {f"{cid}/{D}": {"compound_id": cid, **base, **r} for cid, r in rows.items()},
+    )
+    login_as("city", role="street_official")
+    html = client.get(f"/certification/totals?date={D}").get_data(as_text=True)
+    assert "3 / 4 (75.0%)" in html  # compounds
+    assert "1 / 2 (50.0%)" in html  # communities
+    assert "1 / 1 (100.0%)" in html  # villages
+    assert html.index("江汉区") < html.index("青山区")
