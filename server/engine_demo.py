@@ -23,9 +23,7 @@ def run() -> None:
         names = ["server", "laptop-1", "laptop-2"]
         reps = {n: Replica(Path(tmp) / f"{n}.db") for n in names}
         srv, one, two = reps.values()
-        srv.write(
-            "households", "hh-1", {"compound_id": "linjiang", "building": "3", "unit": "301"}
-        )
+        srv.write("households", "hh-1", {"compound_id": "linjiang", "building": "3", "unit": "301"})
         srv.write(
             "deliveries",
             "dl-1",

@@ -1,6 +1,6 @@
 """Simplified Chinese first, English second (Flask-Babel); catalogs per area.
 
-Each area may keep `translations/zh_CN/LC_MESSAGES/messages.po` beside its code; the
+Each area may keep `translations/zh_Hans_CN/LC_MESSAGES/messages.po` beside its code; the
 committed .mo files are compiled from them by `python -m server.i18n` (a test checks
 they are current).
 """
