@@ -245,7 +245,7 @@ def server_bench(community: list[CompoundFacts]) -> None:
             f"bare count(*) of {n:,} checks: {ms(bare1)}; households checked per "
             f"compound: {ms(bare2)}"
         )
-        load, facts = timed(lambda: data.load_facts(db, ids, ON, v))
+        load, facts = timed(lambda: data.load_facts(db, ids, ON, v, cal))
         check, results = timed(lambda: [evaluate(facts[c], ON, v, cal) for c in ids])
         status, _ = timed(lambda: [records.certification(db, c, ON, v, cal, facts[c]) for c in ids])
         total = load + check + status

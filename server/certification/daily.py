@@ -94,7 +94,7 @@ def day_rows(
     """The aggregate row of each compound for `day`, keyed by row id."""
     out: dict[str, dict[str, Any]] = {}
     places: dict = {}
-    for cid, f in data.load_facts(db, compound_ids, day, version).items():
+    for cid, f in data.load_facts(db, compound_ids, day, version, cal).items():
         expl = evaluate(f, day, version, cal)
         state = records.certification(db, cid, day, version, cal, f)["state"]
         status = "certified" if state == "certified" else ("passes" if expl.passed else "fails")

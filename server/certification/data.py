@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from .days import LocalDays
 from .facts import (
     Attestation,
     Building,
@@ -252,7 +253,11 @@ def _text_day(day: dt.date) -> str:
 
 
 def load_facts(
-    db: Database, compound_ids: Sequence[str], on: dt.date, version: RuleVersion
+    db: Database,
+    compound_ids: Sequence[str],
+    on: dt.date,
+    version: RuleVersion,
+    days: LocalDays | None = None,
 ) -> dict[str, CompoundFacts]:
     """Each compound's facts for a check on `on`: only the rows the rules can look at.
 
@@ -296,20 +301,48 @@ def load_facts(
         ),
         lambda r: Resident(r[1], r[2], r[3]),
     )
-    # Screening needs every check of the last days; the window needs only fever readings.
-    # Rows come back as plain tuples in TemperatureCheck's field order, one query per
-    # compound: no Python object is built per row (a community has ~40,000 of them here).
+    # Screening needs to know which households were checked on which of the last days;
+    # the window needs the fever readings. Rows come back as plain tuples in
+    # TemperatureCheck's field order, one query per compound, no Python object per row.
+    # When the zone keeps one offset all through, the checks written with that offset
+    # (their text date is their local date) come one row per household and day, with no
+    # id and a temperature of -1 (presence only); other checks come as they are.
     cols = "id, household_id, resident_id, temperature_c, measured_at"
-    check_sql = (
-        f"SELECT {cols} FROM temperature_checks WHERE compound_id = ? "
-        "AND measured_at >= ? AND measured_at <= ? UNION ALL "
+    fever_sql = (
         f"SELECT {cols} FROM temperature_checks INDEXED BY cert_checks_compound_fever "
-        "WHERE compound_id = ? AND temperature_c >= ? AND measured_at >= ? AND measured_at < ?"
+        "WHERE compound_id = ? AND temperature_c >= ? AND measured_at >= ? AND measured_at <= ?"
     )
-    checks = {
-        cid: con.execute(check_sql, [cid, scr_lo, hi, cid, threshold, win_lo, scr_lo]).fetchall()
-        for cid in ids
-    }
+    offset = (
+        days.single_offset(on - dt.timedelta(days=version.screening_days + 1), on + day)
+        if days
+        else None
+    )
+    if offset is not None:
+        presence_sql = (
+            "SELECT NULL, household_id, NULL, -1.0, min(measured_at) FROM temperature_checks "
+            "WHERE compound_id = ? AND measured_at >= ? AND measured_at <= ? "
+            "AND substr(measured_at, -6) = ? GROUP BY household_id, substr(measured_at, 1, 10) "
+            "UNION ALL SELECT NULL, household_id, NULL, -1.0, measured_at FROM temperature_checks "
+            "WHERE compound_id = ? AND measured_at >= ? AND measured_at <= ? "
+            "AND substr(measured_at, -6) != ?"
+        )
+        args = [scr_lo, hi, offset]
+        checks = {
+            cid: con.execute(presence_sql, [cid, *args, cid, *args]).fetchall()
+            + con.execute(fever_sql, [cid, threshold, win_lo, hi]).fetchall()
+            for cid in ids
+        }
+    else:
+        check_sql = (
+            f"SELECT {cols} FROM temperature_checks WHERE compound_id = ? "
+            "AND measured_at >= ? AND measured_at <= ? AND temperature_c < ? UNION ALL " + fever_sql
+        )
+        checks = {
+            cid: con.execute(
+                check_sql, [cid, scr_lo, hi, threshold, cid, threshold, win_lo, hi]
+            ).fetchall()
+            for cid in ids
+        }
     logs = _by_compound(
         con.execute(
             "SELECT compound_id, id, area, done_at, building FROM disinfection_logs "

@@ -65,6 +65,13 @@ class LocalDays:
             table[prefix] = (None, n) if fast is None else fast
         return table
 
+    def single_offset(self, first: dt.date, last: dt.date) -> str | None:
+        """The zone's offset text when it is the same all through first..last (no DST
+        switch), else None. A stamp written with that offset has its local date as text."""
+        table = self.text_dates(first.toordinal(), last.toordinal())
+        offsets = {offset for offset, _ in table.values()}
+        return offsets.pop() if len(offsets) == 1 and None not in offsets else None
+
     def date(self, stamp: str) -> dt.date:
         return dt.date.fromordinal(self.ordinal(stamp))
 

@@ -97,7 +97,7 @@ def _check(
     db: Database, compounds: list[dict], on: dt.date, moment: dt.datetime | None
 ) -> list[Checked]:
     v, days = version(), cal()
-    facts = data.load_facts(db, [c["id"] for c in compounds], on, v)
+    facts = data.load_facts(db, [c["id"] for c in compounds], on, v, days)
     out = []
     for c in compounds:
         f = facts.get(c["id"])

@@ -267,3 +267,36 @@ def test_records_refuse_bad_input(store):
         records.add_attestation(store.db, "cp1", "publicity", "  ", "sec", dt.date(2020, 3, 1))
     with pytest.raises(records.CertError, match="unknown item"):
         records.add_attestation(store.db, "cp1", "luck", "yes", "sec", dt.date(2020, 3, 1))
+
+
+def test_grouped_loading_gives_the_same_explanation_as_every_row(b, store):
+    """With one offset all through, checks load as one row per household and day."""
+    cid = store.seed(days=6)
+    w = store.replica.write
+    base = {"compound_id": cid, "household_id": f"{cid}-h3"}
+    w(
+        "temperature_checks",
+        "z1",
+        {**base, "temperature_c": 36.6, "measured_at": "2020-03-07T16:30:00Z"},
+    )
+    w("temperature_checks", "f1", {**base, "temperature_c": 38.0, "measured_at": b.stamp(-9)})
+    w(
+        "temperature_checks",
+        "f2",
+        {**base, "temperature_c": 37.5, "measured_at": b.stamp(-1, "23:59")},
+    )
+    w(
+        "temperature_checks",
+        "f3",
+        {**base, "temperature_c": 37.8, "measured_at": "2020-03-05T15:00:00Z"},
+    )
+    store.replica.write(
+        "health_cases",
+        "k1",
+        {**base, "category": "fever", "start_date": b.day(-9).isoformat(), "source_check_id": "f1"},
+    )
+    for on in (b.day(-1), b.D, b.day(1)):
+        plain = data.load_facts(store.db, [cid], on, V)[cid]
+        grouped = data.load_facts(store.db, [cid], on, V, DAYS)[cid]
+        assert len(grouped.checks) < len(plain.checks)
+        assert evaluate(grouped, on, V, DAYS).to_dict() == evaluate(plain, on, V, DAYS).to_dict()
