@@ -23,7 +23,7 @@ from .protocol import (
     bad_sites,
     rows_well_formed,
 )
-from .schema import Problem, Table
+from .schema import BulkCheck, Check, Problem, Table
 from .store import q
 
 if TYPE_CHECKING:
@@ -135,15 +135,15 @@ def _parse(
         bad = _check_columns(t, cols, group)
         missing = [c for c in t.required if c not in cols] if t.immutable else []
         if not bad and not missing:
-            ids, hlcs, sis, prevs, _masks, values = zip(*group, strict=True)
+            ids, hlcs, sis, prevs, _masks, cells = zip(*group, strict=True)
             nos = {si: site_no(si) for si in set(sis)}
             snos = list(map(nos.__getitem__, sis))
             if set(map(type, prevs)) == {type(None)}:
-                entries += zip(ids, hlcs, snos, prevs, prevs, repeat(cols), values)  # type: ignore[arg-type]
+                entries += zip(ids, hlcs, snos, prevs, prevs, repeat(cols), cells)
             else:
                 phlcs = [p and p[0] for p in prevs]
                 psnos = [p and site_no(p[1]) for p in prevs]
-                entries += zip(ids, hlcs, snos, phlcs, psnos, repeat(cols), values)  # type: ignore[arg-type]
+                entries += zip(ids, hlcs, snos, phlcs, psnos, repeat(cols), cells)
             continue
         for k, raw in enumerate(group):
             row_id, hlc, si, prev, _mask, values = raw
@@ -177,6 +177,8 @@ def _check_columns(
     """The bad cells of rows sharing one mask: {row position: [(column, value, problem)]}."""
     bad: dict[int, list[tuple[str, Any, Problem]]] = {}
     by_column = list(zip(*(raw[5] for raw in group), strict=True))
+    bulk: BulkCheck
+    check: Check
     for col, values in zip(cols, by_column, strict=True):
         if col == "deleted" and not t.immutable:
             bulk, check = _deleted_bulk, _deleted_check
@@ -311,19 +313,17 @@ def _merge_mutable(
                     continue  # already known
                 current = st[p]
                 advanced = False
-                if ranks is not None and (
-                    new_rank := ranks.get(value, -1)  # type: ignore[arg-type]
-                ) != (cur_rank := ranks.get(current, -1)):  # type: ignore[arg-type]
+                if ranks is not None and (new_rank := ranks.get(value, -1)) != (
+                    cur_rank := ranks.get(current, -1)
+                ):
                     if new_rank < cur_rank:
                         continue  # a lower state never wins
                     advanced = True
-                elif hlc < cur_hlc or (
-                    hlc == cur_hlc and site_name(sno) < site_name(cur_site)  # type: ignore[arg-type]
-                ):
+                elif hlc < cur_hlc or (hlc == cur_hlc and site_name(sno) < site_name(cur_site)):
                     continue  # loses to (hlc, site); the other side logs it if it must
                 if current != value and not advanced and (phlc != cur_hlc or psno != cur_site):
                     conflicts.append(
-                        (t.name, row_id, col, current, cur_hlc, site_name(cur_site),  # type: ignore[arg-type]
+                        (t.name, row_id, col, current, cur_hlc, site_name(cur_site),
                          value, hlc, site_name(sno), now_ms)
                     )  # fmt: skip
             st[p] = value

@@ -8,7 +8,7 @@ from typing import Any
 Clock = list[Any]
 
 
-def sort_key(value: Any, hlc: int, site: str, ranks: dict[str, int] | None) -> tuple:
+def sort_key(value: Any, hlc: int, site: str, ranks: dict[str, int] | None) -> tuple[Any, ...]:
     """Greater key wins. lww: (hlc, site). max: (rank of state, hlc, site)."""
     if ranks is None:
         return (hlc, site)
@@ -17,4 +17,4 @@ def sort_key(value: Any, hlc: int, site: str, ranks: dict[str, int] | None) -> t
 
 def is_concurrent(prev_hlc: int | None, prev_site: str | None, current: Clock) -> bool:
     """True when the incoming value was written without having seen our current one."""
-    return prev_hlc != current[0] or prev_site != current[1]
+    return bool(prev_hlc != current[0] or prev_site != current[1])

@@ -159,8 +159,9 @@ class Column:
                 if floats and not math.isfinite(sum(floats)):
                     return False  # nan or inf somewhere (or an overflow): check one by one
             low, high = min(present), max(present)
-            return (INT64_MIN if lo is None else lo) <= low and high <= (
-                INT64_MAX if hi is None else hi
+            return bool(
+                (INT64_MIN if lo is None else lo) <= low
+                and high <= (INT64_MAX if hi is None else hi)
             )
 
         return bulk

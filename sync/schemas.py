@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 PROTOCOL_VERSION = 1
@@ -41,7 +43,7 @@ class BatchSchema(Schema):
     )
 
     @validates_schema
-    def _columns_unique(self, data: dict, **kwargs: object) -> None:
+    def _columns_unique(self, data: dict[str, Any], **kwargs: object) -> None:
         for name, chunk in data.get("tables", {}).items():
             if len(set(chunk["columns"])) != len(chunk["columns"]):
                 raise ValidationError(f"table {name}: duplicate column names")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .ids import new_site_id
 from .schema import Schema, Table
@@ -217,12 +217,12 @@ def positions(cols: Sequence[str]) -> dict[str, int]:
 
 def load_state(
     db: sqlite3.Connection, table: Table, ids: Sequence[str], cols: Sequence[str]
-) -> dict[str, list[object]]:
+) -> dict[str, list[Any]]:
     picked = ["id", "compound_id", "deleted"]
     for col in cols:
         picked += [col, "_hlc_" + col, "_site_" + col]
     select = ", ".join(q(c) for c in picked)
-    found: dict[str, list[object]] = {}
+    found: dict[str, list[Any]] = {}
     for part in chunks(ids, 2000):
         sql = f"SELECT {select} FROM {q(table.name)} WHERE id IN ({','.join('?' * len(part))})"
         rows = db.execute(sql, part).fetchall()
