@@ -11,8 +11,11 @@
     var el = ev.target;
     if (ev.key !== "Enter" || !el.classList || !el.classList.contains("grid-cell")) return;
     var form = el.form;
-    if (ev.ctrlKey || ev.metaKey) return; // Ctrl+Enter submits the form
     ev.preventDefault();
+    if (ev.ctrlKey || ev.metaKey) { // Ctrl+Enter saves: browsers do not submit on it
+      if (form.requestSubmit) form.requestSubmit(); else form.submit();
+      return;
+    }
     var list = cells(form), i = list.indexOf(el);
     var next = ev.shiftKey ? list[i - 1] : list[i + 1];
     if (next) { next.focus(); next.select(); }
