@@ -1,0 +1,109 @@
+"""Real Chromium (Debian's /usr/bin/chromium) driven by Playwright against live servers.
+
+Skipped, with the reason, only when /usr/bin/chromium is absent (CI installs it). Each
+journey saves a screenshot of its last page under test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from waitress.server import create_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}  # a phone-sized viewport
+
+
+class Live:
+    """`app` served by waitress on 127.0.0.1 in a thread; stop() and start() again on the
+    same port (a server that goes down and comes back)."""
+
+    def __init__(self, app, port: int = 0) -> None:
+        self.app = app
+        self.port = port
+        self.thread: threading.Thread | None = None
+        self.start()
+
+    def start(self) -> Live:
+        self.server = create_server(self.app, host="127.0.0.1", port=self.port, threads=4)
+        self.port = self.server.effective_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def _serve(self) -> None:
+        # waitress has no stop: poll in short steps, close from this same thread.
+        channels = self.server._map
+        while not self._stop.is_set():
+            self.server.asyncore.loop(timeout=0.05, map=channels, use_poll=True, count=1)
+        for channel in list(channels.values()):
+            channel.handle_close()
+        self.server.task_dispatcher.shutdown()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.thread is not None:
+            self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the run."""
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A browser page that records console errors (a CSP violation shows there)."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def shot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def csp_violations(self) -> list[str]:
+        return [e for e in self.errors if "Content Security Policy" in e]
+
+
+@pytest.fixture
+def new_page(browser):
+    """new_page(viewport=None, locale="zh-CN") -> Page; contexts closed after the test."""
+    contexts = []
+
+    def make(viewport=None, locale="zh-CN") -> Page:
+        ctx = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
+                                  locale=locale)  # fmt: skip
+        ctx.set_default_timeout(15_000)
+        contexts.append(ctx)
+        return Page(ctx)
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
