@@ -92,6 +92,8 @@ class FaultProxy:
                 _reset(client)
                 continue
             upstream.settimeout(None)
+            for sock in (client, upstream):  # no Nagle delays: relay each chunk as it comes
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._open.update((client, upstream))
             state = {"done": False}
