@@ -53,15 +53,18 @@ def apply_batch(replica: Replica, batch: Batch, policy: Policy | None) -> ApplyR
 
     for name, chunk in batch.tables.items():
         t = replica.schema.tables.get(name)
-        for part in store.chunks(chunk.rows, PART):
-            if t is None:
+        if t is None:
+            for part in store.chunks(chunk.rows, PART):
                 _reject_table(name, chunk.columns, part, len(batch.sites), result)
-                continue
+            continue
+        indexes = store.drop_indexes_for_bulk(replica.db, t, len(chunk.rows))
+        for part in store.chunks(chunk.rows, PART):
             entries = _parse(t, chunk.columns, part, batch.sites, site_no, limit_ms, result)
             if t.immutable:
                 _merge_immutable(replica, t, entries, policy, result)
             else:
                 _merge_mutable(replica, t, entries, policy, result)
+        store.restore_indexes(replica.db, indexes)
     return result
 
 

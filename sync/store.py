@@ -205,6 +205,42 @@ class Sites:
         self.pending.clear()
 
 
+# -- bulk loads ---------------------------------------------------------------------------
+BULK_ROWS = 5000
+
+
+def drop_indexes_for_bulk(db: sqlite3.Connection, table: Table, rows: int) -> list[str]:
+    """Before merging `rows` rows into a table holding a quarter of that or less (a first
+    sync, a restore), drop its indexes.
+
+    Building an index once after the inserts costs about half of keeping it up to date
+    row by row (docs/benchmarks.md, Merge). Every index on the table goes, the engine's
+    and any other module's, and `restore_indexes` recreates each from its own SQL in the
+    same transaction, so a crash loses nothing. Returns that SQL; [] when not worth it.
+    """
+    if rows < BULK_ROWS:
+        return []
+    most = rows // 4  # edits of rows held here need few index changes: keep the indexes
+    held = db.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {q(table.name)} LIMIT ?)", (most + 1,)
+    ).fetchone()[0]
+    if held > most:
+        return []
+    found = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL",
+        (table.name,),
+    ).fetchall()
+    for name, _sql in found:
+        db.execute(f"DROP INDEX {q(name)}")
+    return [sql for _name, sql in found]
+
+
+def restore_indexes(db: sqlite3.Connection, statements: list[str]) -> None:
+    for sql in statements:
+        db.execute(sql)
+
+
 # -- rows of mutable tables as merge state ------------------------------------------------
 # A row's state is a list: [id, compound_id, deleted, then (value, hlc, site) of each
 # loaded column]; `positions(cols)` says where each column's value sits.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync import Replica, WriteError, new_id
+from sync import Replica, WriteError, new_id, store
 from tests.sync.helpers import check, delivery, pull
 
 
@@ -156,3 +156,26 @@ def test_reopened_replica_keeps_counter_and_clock(tmp_path, clock):
         assert r.counter == counter + 1
         new = r.changes_since(counter).tables["deliveries"].rows[0][1]
         assert new > stamp
+
+
+def test_bulk_merge_into_an_empty_table_keeps_every_index_intact(make_replica):
+    """A first sync drops the table's indexes and builds them again after the inserts."""
+    src = make_replica("src", synchronous="OFF")
+    n = store.BULK_ROWS
+    src.write_many(
+        "temperature_checks", {f"t{i:05}": check(household=f"h{i % 7}") for i in range(n)}
+    )
+    dst = make_replica("dst")
+    dst.db.execute(
+        "CREATE INDEX other_area ON temperature_checks (household_id) WHERE note IS NULL"
+    )
+    sql = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name"
+    before = dst.db.execute(sql, ("temperature_checks",)).fetchall()
+    assert not dst.apply(src.changes_since(0)).rejected
+    assert dst.db.execute(sql, ("temperature_checks",)).fetchall() == before
+    assert dst.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    count = dst.db.execute(
+        "SELECT count(*) FROM temperature_checks INDEXED BY other_area "
+        "WHERE household_id = 'h3' AND note IS NULL"
+    ).fetchone()[0]
+    assert count == len([i for i in range(n) if i % 7 == 3])
