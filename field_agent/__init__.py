@@ -28,6 +28,8 @@ AREAS = [
     "medicine",
     "disinfection",
     "health",
+    "ballots",
+    "orders",
     "syncing",
 ]
 
