@@ -150,6 +150,7 @@ def api_households():
         200: {description: "households (id, compound, building, unit, flags), total, page"}
         401: {description: not signed in}
         403: {description: role may not read the register, or compound outside your scope}
+        404: {description: "unknown compound (to a user who sees every compound; others get 403)"}
     """
     args = list_args()
     rows, total = query_households(args)

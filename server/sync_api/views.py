@@ -153,7 +153,7 @@ def pull():
           description: a batch; continue from `next` while `more`
           content:
             application/json:
-              schema: BatchSchema
+              schema: PulledBatchSchema
         400: {description: bad parameters}
         401: {description: missing or revoked token}
         409: {description: "the token and the laptop's database (site id) do not match"}
