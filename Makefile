@@ -9,7 +9,7 @@ $(BIN)/lastmeter: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(BIN)/lastmeter
 
-.PHONY: demo test lint bench
+.PHONY: demo test lint bench fuzz-nightly load
 demo: $(BIN)/lastmeter
 	$(BIN)/lastmeter demo
 
@@ -22,3 +22,7 @@ test: lint
 
 bench: $(BIN)/lastmeter
 	$(BIN)/python bench/merge.py
+
+# Nightly: schemathesis with 500 examples per API operation (CI runs 20).
+fuzz-nightly: $(BIN)/lastmeter
+	LASTMETER_FUZZ_EXAMPLES=500 $(BIN)/pytest tests/fuzz
