@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from itertools import count, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from . import store
@@ -109,7 +110,7 @@ def _parse(
     rejected = result.rejected
     ncols, nsites = len(columns), len(sites)
     good = list(rows)
-    if not rows_well_formed(good, ncols, nsites) or max(r[1] for r in good) >> 16 > limit_ms:
+    if not rows_well_formed(good, ncols, nsites) or max(map(itemgetter(1), good)) >> 16 > limit_ms:
         good = []
         for raw in rows:
             problem = bad_row(raw, ncols, nsites)
@@ -179,7 +180,7 @@ def _check_columns(
 ) -> dict[int, list[tuple[str, Any, Problem]]]:
     """The bad cells of rows sharing one mask: {row position: [(column, value, problem)]}."""
     bad: dict[int, list[tuple[str, Any, Problem]]] = {}
-    by_column = list(zip(*(raw[5] for raw in group), strict=True))
+    by_column = list(zip(*map(itemgetter(5), group), strict=True))
     bulk: BulkCheck
     check: Check
     for col, values in zip(cols, by_column, strict=True):
@@ -406,13 +407,9 @@ def _merge_immutable(
     if not entries:
         return
     names = tuple(t.column_names)
-    if {e[5] for e in entries} == {names}:  # every column, in our order: the usual case
-        rows = [(e[0], e[1], e[2], e[6], len(names)) for e in entries]
-    else:
-        rows = []
-        for row_id, hlc, sno, _ph, _ps, cols, values in entries:
-            found = dict(zip(cols, values, strict=True))
-            rows.append((row_id, hlc, sno, [found.get(c) for c in names], len(cols)))
+    counts = list(map(len, map(itemgetter(5), entries)))  # cells each row brought
+    if {e[5] for e in entries} != {names}:  # not every column in our order: reorder
+        entries = [_in_order(entry, names) for entry in entries]
     db = replica.db
     start = replica.counter_now()
     db.execute("SAVEPOINT lm_new_rows")
@@ -421,42 +418,43 @@ def _merge_immutable(
         # every row is looked at one by one.
         db.executemany(
             replica.sql(("insert_row", t.name)),
-            [
-                (rid, *values, hlc, sno, ctr)
-                for (rid, hlc, sno, values, _), ctr in zip(rows, count(start + 1))
-            ],
+            [(e[0], *e[6], e[1], e[2], ctr) for e, ctr in zip(entries, count(start + 1))],
         )
-        replica.reset_ctr(start + len(rows))
+        replica.reset_ctr(start + len(entries))
     except sqlite3.IntegrityError:
         db.execute("ROLLBACK TO lm_new_rows")
         db.execute("RELEASE lm_new_rows")
         replica.reset_ctr(start)
-        _merge_known_immutable(replica, t, rows, result)
+        _merge_known_immutable(replica, t, entries, counts, result)
     else:
         db.execute("RELEASE lm_new_rows")
-        cells = sum(r[4] for r in rows)
+        cells = sum(counts)
         result.accepted += cells
         result.changed += cells
-    replica.clock.observe(max(r[1] for r in rows))
+    replica.clock.observe(max(map(itemgetter(1), entries)))
+
+
+def _in_order(entry: Entry, names: tuple[str, ...]) -> Entry:
+    """An immutable row's values in our column order, None for what it did not bring."""
+    row_id, hlc, sno, _ph, _ps, cols, values = entry
+    found = dict(zip(cols, values, strict=True))
+    return (row_id, hlc, sno, None, None, names, [found.get(c) for c in names])
 
 
 def _merge_known_immutable(
-    replica: Replica,
-    t: Table,
-    rows: list[tuple[str, int, int, list[Any], int]],
-    result: ApplyResult,
+    replica: Replica, t: Table, entries: list[Entry], counts: list[int], result: ApplyResult
 ) -> None:
     """Rows of which some exist: the same stamp is known; of two versions of one row
     (devices naming a photo by its hash), the first written, least (hlc, site), wins."""
     db, names, site = replica.db, t.column_names, replica.sites.site
     select = ", ".join(["id", "_hlc", "_site", *(q(c) for c in names)])
     known: dict[str, tuple[int, int, list[Any]]] = {}
-    for part in store.chunks(list({r[0] for r in rows}), 2000):
+    for part in store.chunks(list({e[0] for e in entries}), 2000):
         sql = f"SELECT {select} FROM {q(t.name)} WHERE id IN ({','.join('?' * len(part))})"
         for row in db.execute(sql, part):
             known[row[0]] = (row[1], row[2], list(row[3:]))
     now_ms = replica.clock.now_ms()
-    for row_id, hlc, sno, values, ncells in rows:
+    for (row_id, hlc, sno, _ph, _ps, _cols, values), ncells in zip(entries, counts, strict=True):
         old = known.get(row_id)
         if old is not None and (old[0], old[1]) == (hlc, sno):
             result.accepted += ncells

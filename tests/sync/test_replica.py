@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sync import Replica, WriteError, new_id, store
+from sync import Batch, Replica, TableChunk, WriteError, new_id, store
 from tests.sync.helpers import check, delivery, pull
 
 
@@ -179,3 +179,18 @@ def test_bulk_merge_into_an_empty_table_keeps_every_index_intact(make_replica):
         "WHERE household_id = 'h3' AND note IS NULL"
     ).fetchone()[0]
     assert count == len([i for i in range(n) if i % 7 == 3])
+
+
+def test_rows_from_a_schema_with_other_columns_in_another_order_merge(make_replica):
+    """A peer on an older schema sends fewer columns, in its own order."""
+    batch = Batch(origin="old", next=1, sites=["old"])
+    cols = ["temperature_c", "measured_at", "household_id", "compound_id"]
+    values = [37.5, "2020-03-08T08:00:00+08:00", "h1", "c1"]
+    batch.tables["temperature_checks"] = TableChunk(cols, [["t1", 1 << 40, 0, None, 15, values]])
+    r = make_replica()
+    result = r.apply(batch)
+    assert (result.accepted, result.rejected) == (4, [])
+    got = r.get("temperature_checks", "t1")
+    assert (got["temperature_c"], got["household_id"], got["note"]) == (37.5, "h1", None)
+    assert r.apply(batch).accepted == 4  # known: accepted again, nothing changes
+    assert len(r.rows("temperature_checks")) == 1
