@@ -69,6 +69,7 @@ def params(world) -> dict[str, object]:
         "filename": "style.css",
         "case_id": "hc1",
         "delivery_id": "d1",
+        "ballot_id": "b1",
         "item_id": 1,
         "conflict_id": 1,
         "code_lang": "en",
