@@ -43,12 +43,22 @@ def agent_sync(data_dir: Path) -> None:
     """One full push and pull; exit 0 only when everything was exchanged."""
     from sync.http_client import SyncError
 
-    from .syncer import run_sync
+    from .syncer import run_sync, waiting_cells
 
     tty = sys.stderr.isatty()
+    to_push = waiting_cells(data_dir) if tty and settings.load(data_dir).get("token") else 0
 
     def progress(phase: str, done: int, total: int) -> None:
-        if tty:
+        if not tty:
+            return
+        total = total or (to_push if phase == "push" else 0)
+        if total:
+            filled = 30 * min(done, total) // total
+            bar = "#" * filled + "-" * (30 - filled)
+            click.echo(
+                f"\r{phase} [{bar}] {min(done, total):,}/{total:,} cells", nl=False, err=True
+            )
+        else:
             click.echo(f"\r{phase}: {done:,} cells", nl=False, err=True)
 
     try:
@@ -83,11 +93,15 @@ def agent_status(data_dir: Path) -> None:
     click.echo(f"cells waiting: {waiting_cells(data_dir)}")
     rejected = outbox(str(settings.db_path(data_dir)))
     click.echo(f"rejected cells: {len(rejected)}")
+    # One line per refused row and reason, its cells listed (a row is often refused whole).
+    rows: dict[tuple, list[dict]] = {}
     for item in rejected:
-        click.echo(
-            f"  #{item['id']} {item['tbl']} {item['row_id']} {item['col']}={item['value']!r}: "
-            f"{item['reason']}: {item['message']}"
+        rows.setdefault((item["tbl"], item["row_id"], item["reason"], item["message"]), []).append(
+            item
         )
+    for (table, row_id, reason, message), items in rows.items():
+        values = ", ".join(f"{i['col']}={i['value']!r}" for i in items)
+        click.echo(f"  #{items[0]['id']} {table} {row_id}: {reason}: {message} ({values})")
 
 
 @agent.command("run")
