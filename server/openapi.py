@@ -59,6 +59,7 @@ FORBIDDEN = {"description": "your role or scope may not do this"}
 TOO_MANY = {"description": "too many bad device tokens from this address; see Retry-After"}
 TOO_LARGE = {"description": "body larger than max_request_bytes"}
 NOT_JSON = {"description": "the body is not application/json"}
+DISK_FULL = {"description": "the server's disk is full: nothing of the request was kept"}
 
 
 def _common_errors(doc: dict, views: dict) -> None:
@@ -82,6 +83,7 @@ def _common_errors(doc: dict, views: dict) -> None:
                 responses.setdefault("429", TOO_MANY)
             if "requestBody" in op or method in ("post", "put", "patch"):
                 responses.setdefault("413", TOO_LARGE)
+                responses.setdefault("507", DISK_FULL)
             body = op.get("requestBody", {}).get("content", {})
             if "application/json" in body:
                 responses.setdefault("415", NOT_JSON)

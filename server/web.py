@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -34,6 +36,21 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return jsonify(error=message), exc.code
         return render_template("error.html", message=message, code=exc.code), exc.code
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def storage_full(exc: sqlite3.OperationalError):
+        # SQLITE_FULL: the transaction was rolled back, nothing of the request was kept.
+        # Say so (507) instead of a bare 500, so agents retry later and people know why.
+        if "full" not in str(exc).lower():
+            raise exc
+        app.logger.error("disk full: %s %s: %s", request.method, request.path, exc)
+        message = (
+            "the server's disk is full: nothing of this request was kept; "
+            "free some space on the server, then try again"
+        )
+        if wants_json():
+            return jsonify(error=message), 507
+        return render_template("error.html", message=message, code=507), 507
 
     @app.after_request
     def security_headers(resp: Response) -> Response:
