@@ -256,3 +256,35 @@ def test_the_client_retries_server_errors_with_backoff(server_dir, live_server, 
     assert report.pushed_cells == 70
     with server_dir.replica() as srv:
         assert row_counts(srv)["temperature_checks"] == 10
+
+
+def test_agents_syncing_at_the_same_time_all_land(server_dir, live_server, agents):
+    names = ["a", "b", "c"]
+    tokens = {n: server_dir.add_device(f"head-{n}", "building_head", ["c1"]) for n in names}
+    replicas = {n: agents(n) for n in names}
+    for n, replica in replicas.items():
+        write_checks(replica, "c1", 2_000)
+        replica.write_many(
+            "households", {f"{n}-h{i}": household("c1", f"{n}{i}") for i in range(50)}
+        )
+    errors: list[Exception] = []
+
+    def sync(n: str) -> None:
+        try:
+            client(replicas[n], live_server.url, tokens[n], max_cells=2_000).sync()
+        except Exception as exc:  # any failure is reported by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sync, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    for n in names:  # a last round brings each what the others pushed meanwhile
+        client(replicas[n], live_server.url, tokens[n]).sync()
+    with server_dir.replica() as srv:
+        assert row_counts(srv)["temperature_checks"] == 6_000
+        assert row_counts(srv)["households"] == 150
+        for replica in replicas.values():
+            assert cells(replica) == cells(srv, scope=["c1"])
