@@ -268,3 +268,14 @@ def test_ballot_pages_speak_chinese_first(volunteer, replica, client):
     assert "登记纸质选票" in html
     resp = cast(volunteer, household="", lang="zh_CN")
     assert "请选择业主所在的户" in resp.get_data(as_text=True)
+
+
+def test_stored_text_is_escaped_on_ballot_pages(volunteer, replica, client):
+    evil = '<script>alert("x")</script>'
+    notice(replica, title=evil, body=evil)
+    replica.write("households", H1, {"owner_name": evil})
+    assert cast(volunteer, voter=evil).status_code == 303
+    for path in ("/ballots/", "/ballots/M1/record"):
+        html = page(client, path)
+        assert evil not in html
+        assert "&lt;script&gt;" in html

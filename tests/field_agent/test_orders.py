@@ -244,3 +244,14 @@ def test_order_pages_speak_chinese_first(volunteer, replica, client):
     assert "团购" in page(client, "/orders/")
     resp = order(volunteer, quantity="0", lang="zh_CN")
     assert "数量必须大于零" in resp.get_data(as_text=True)
+
+
+def test_stored_text_is_escaped_on_order_pages(volunteer, replica, client):
+    evil = "<img src=x onerror=alert(1)>"
+    offer(replica, item=evil, unit="斤")
+    replica.write("group_offers", "P1", {"note": evil})
+    assert order(volunteer, note=evil).status_code == 303
+    for path in ("/orders/", "/orders/P1/new"):
+        html = page(client, path)
+        assert evil not in html
+        assert "&lt;img" in html
