@@ -27,6 +27,8 @@ def read_json() -> Any:
             abort(400, description="the body is not valid gzip")
         if inflater.unconsumed_tail:
             abort(413, description="the unzipped body is too large; send smaller batches")
+        if not inflater.eof:  # cut off: without its trailer the checksum was never checked
+            abort(400, description="the gzip body is incomplete")
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -275,6 +275,17 @@ def test_bodies_that_are_not_json_get_400(client, server_app, body, headers):
     assert resp.get_json()["error"]
 
 
+def test_a_gzip_body_cut_before_its_checksum_gets_400(client, server_app, make_replica):
+    token = token_for(server_app, "vol")
+    agent = make_replica("agent")
+    agent.write("temperature_checks", "t1", check("c1"))
+    body = gzip.compress(json.dumps(batch_of(agent)).encode())[:-6]  # JSON whole, trailer cut
+    resp = push(client, token, body, headers={"Content-Encoding": "gzip"})
+    assert resp.status_code == 400
+    assert "incomplete" in resp.get_json()["error"]
+    assert server_app.extensions["replica"].get("temperature_checks", "t1") is None
+
+
 def test_a_gzipped_push_is_accepted(client, server_app, make_replica):
     token = token_for(server_app, "vol")
     agent = make_replica("agent")
