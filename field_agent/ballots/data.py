@@ -145,23 +145,25 @@ def _sent_cursor(db: Database, server_site: str | None) -> int:
     return int(row[0]) if row else 0
 
 
-def _rejections(db: Database) -> dict[str, str]:
+def _rejections(db: Database) -> dict[str, tuple[str, str]]:
+    """Ballot ids the server refused: (outbox status, message), an open refusal first."""
     try:
         found = db.execute(
-            "SELECT row_id, message FROM _lm_outbox WHERE tbl = 'ballots' AND status = 'open'"
+            "SELECT row_id, status, message FROM _lm_outbox WHERE tbl = 'ballots' "
+            "ORDER BY status <> 'open', id DESC"
         ).fetchall()
     except sqlite3.OperationalError:  # no outbox table before the first sync
         return {}
-    out: dict[str, str] = {}
-    for row_id, message in found:
-        out.setdefault(row_id, message)
+    out: dict[str, tuple[str, str]] = {}
+    for row_id, status, message in found:
+        out.setdefault(row_id, (status, message))
     return out
 
 
 def recorded_here(
     db: Database, compound_id: str, site_no: int, server_site: str | None
 ) -> list[dict[str, Any]]:
-    """Ballots recorded on this laptop, newest first, each 'sent', 'waiting' or 'rejected'.
+    """Ballots recorded on this laptop, newest first: 'sent', 'waiting' or 'rejected...'.
 
     An immutable row is written once at local counter `_ctr`: it has reached the server
     when the push cursor has passed it. A cell the server refused stays in the outbox.
@@ -181,7 +183,9 @@ def recorded_here(
     )
     for row in rows:
         if row["id"] in refused:
-            row["sent"], row["problem"] = "rejected", refused[row["id"]]
+            status, row["problem"] = refused[row["id"]]
+            # open: still in the outbox; resent: copied as a new ballot; discarded
+            row["sent"] = "rejected" if status == "open" else f"rejected_{status}"
         else:
             row["sent"], row["problem"] = ("sent" if row["ctr"] <= sent else "waiting"), None
     rows.sort(key=lambda r: (r["recorded_at"] or "", r["id"]), reverse=True)

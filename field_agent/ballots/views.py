@@ -38,6 +38,8 @@ SENT_LABELS = {
     "sent": _l("sent to the server"),
     "waiting": _l("waiting to be sent"),
     "rejected": _l("rejected by the server"),
+    "rejected_resent": _l("rejected by the server; recorded again as a copy"),
+    "rejected_discarded": _l("rejected by the server; discarded"),
 }
 RECEIPT_KEY = "ballot_receipt"  # (volunteer id, ballot id) of the receipt to show once
 

@@ -185,6 +185,9 @@ def test_the_list_shows_who_voted_here_never_how_and_whether_it_was_sent(
     html = page(client)
     assert "rejected by the server" in html
     assert "role may not write ballots" in html
+    with replica.lock:
+        replica.db.execute("UPDATE _lm_outbox SET status = 'discarded'")
+    assert "rejected by the server; discarded" in page(client)
 
 
 def test_a_changed_mind_is_a_new_ballot(volunteer, replica, client):
