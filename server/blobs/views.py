@@ -138,8 +138,8 @@ def upload(sha: str):
         403: {description: the photo's compound is outside the device's scope}
         409: {description: "offset is not where the upload stands; `offset` says where"}
         413: {description: "the blob is over max_blob_bytes"}
-        415: {description: not a JPEG, PNG or WebP image (message says why); nothing stored}
-        422: {description: the bytes do not hash to the name; nothing stored, start again}
+        415: {description: "not a JPEG, PNG or WebP image (message says why); nothing stored"}
+        422: {description: "the bytes do not hash to the name; nothing stored, start again"}
     """
     sha = _name(sha)
     try:

@@ -139,7 +139,7 @@ def api_households():
     get:
       summary: List households (session sign-in; your compounds only)
       parameters:
-        - {in: query, name: q, schema: {type: string}, description: unit, owner, phone or resident}
+        - {in: query, name: q, schema: {type: string}, description: "unit, owner, phone or resident"}
         - {in: query, name: compound, schema: {type: string}}
         - {in: query, name: building, schema: {type: string}, description: building id}
         - {in: query, name: medical_worker, schema: {type: string}}
@@ -149,7 +149,7 @@ def api_households():
       responses:
         200: {description: "households (id, compound, building, unit, flags), total, page"}
         401: {description: not signed in}
-        403: {description: role may not read the register, or compound outside your scope}
+        403: {description: "role may not read the register, or compound outside your scope"}
         404: {description: "unknown compound (to a user who sees every compound; others get 403)"}
     """
     args = list_args()
