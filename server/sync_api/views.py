@@ -14,6 +14,7 @@ from ..auth import data as auth_data
 from ..auth.access import device_required
 from ..db import get_db, get_replica
 from ..permissions import hidden_tables
+from . import data as push_data
 from . import policy
 from .wire import json_response, read_json
 
@@ -56,6 +57,26 @@ def _bind_site(site: str) -> None:
         )
     auth_data.touch_device(get_db(), device.id, site)
     device.site_id = site
+
+
+def _check_not_behind(next_: int) -> None:
+    """409 when a push ends before what this token already pushed: the laptop's database
+    went back, so two databases (a copy, or a restored backup) share one site id.
+
+    A re-sent batch after a lost answer ends where it ended before (equal), never before.
+    """
+    reached = push_data.pushed_up_to(get_db(), g.device.id)
+    if reached is not None and next_ < reached:
+        abort(
+            409,
+            description=(
+                f"this laptop's database is behind what this device already sent ({next_} < "
+                f"{reached}): another laptop is using a copy of it, or it was restored from a "
+                "backup. Two laptops must never share a database: give this laptop a fresh "
+                "data directory (`lastmeter agent init`) with a new device token, and revoke "
+                "this device if its laptop is gone"
+            ),
+        )
 
 
 @bp.get("/hello")
@@ -102,7 +123,7 @@ def push():
         400: {description: "malformed request: not JSON, not gzip, wrong shape"}
         401: {description: missing or revoked token}
         403: {description: the device's role may not push at all}
-        409: {description: "the token and the laptop's database (site id) do not match"}
+        409: {description: "token and database (site id) do not match, or the database went back"}
         413: {description: body too large}
     """
     device = g.device
@@ -114,8 +135,10 @@ def push():
     except BatchError as exc:
         abort(400, description=str(exc))
     _bind_site(batch.origin)
+    _check_not_behind(batch.next)
     rejected = policy.strip_foreign(batch, device, batch.origin)
     result = get_replica().apply(batch, policy=policy.row_policy(device))
+    push_data.note_push(get_db(), device.id, batch.origin, batch.next)
     if not device.last_seen_at or time.time() - device.last_seen_at > 60:
         auth_data.touch_device(get_db(), device.id, batch.origin)  # a write: once a minute
     rejected += result.rejected
