@@ -26,3 +26,7 @@ bench: $(BIN)/lastmeter
 # Nightly: schemathesis with 500 examples per API operation (CI runs 20).
 fuzz-nightly: $(BIN)/lastmeter
 	LASTMETER_FUZZ_EXAMPLES=500 $(BIN)/pytest tests/fuzz
+
+# Load: 200 laptops x 300 checks syncing and 200 owners voting at once (docs/benchmarks.md).
+load: $(BIN)/lastmeter
+	$(BIN)/python bench/load.py
