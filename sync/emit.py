@@ -87,8 +87,10 @@ def _scan(
         params += scope
     sql += " ORDER BY _ctr"
     if limit is not None:
+        # One row more than a batch may look at: running out of rows then means the table
+        # has no more, not that the LIMIT cut it (else `more` would wrongly be false).
         sql += " LIMIT ?"
-        params.append(limit)
+        params.append(limit + 1)
     return replica.db.execute(sql, params)
 
 
@@ -111,7 +113,8 @@ class _Out:
         self.batch = batch
         self.counter = counter
         # A site this database never heard of wrote nothing here: nothing to leave out.
-        self.exclude = -1 if exclude is None else replica.sites.number.get(exclude, -1)
+        found = None if exclude is None else replica.sites.lookup(exclude)
+        self.exclude = -1 if found is None else found
         self.index: dict[int, int] = {}
         self.cells = 0
 

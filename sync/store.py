@@ -187,6 +187,17 @@ class Sites:
             self.name[n] = site
         return n
 
+    def lookup(self, site: str) -> int | None:
+        """The number of `site` if this database knows it (another process may have
+        registered it since this one read the table)."""
+        n = self.number.get(site)
+        if n is None:
+            row = self.db.execute("SELECT n FROM _lm_sites WHERE site = ?", (site,)).fetchone()
+            if row is not None:
+                n = self.number[site] = int(row[0])
+                self.name[n] = site
+        return n
+
     def site(self, n: int) -> str:
         name = self.name.get(n)
         if name is None:  # written by another process sharing the file

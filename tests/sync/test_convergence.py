@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync import ApplyResult, Batch, Replica, Schema, WriteError, default_schema
+from sync import ApplyResult, Batch, Replica, Schema, WriteError, default_schema, merge
 from tests.sync.helpers import small_schema
 
 START_MS = 1_583_625_600_000
@@ -252,11 +252,14 @@ def deliver(op: tuple[Any, ...], replicas: list[Replica], cursors: dict, past: l
         return
     _, s, d, limit, duplicate, seed, exclude = op
     src, dst = replicas[s], replicas[d]
-    cursor = cursors.get((s, d), 0)
+    cursor = base = cursors.get((s, d), 0)
+    had = winners(src)
     batches = []
     while True:
+        # Cells of every row changed after the pass began: a row edited again sits at its
+        # newest counter, so a cut-off pass must not skip its older cells (cells_after).
         batch = src.changes_since(
-            cursor, limit=limit, exclude_site=dst.site_id if exclude else None
+            cursor, limit=limit, exclude_site=dst.site_id if exclude else None, cells_after=base
         )
         batches.append(batch)
         cursor = batch.next
@@ -270,6 +273,29 @@ def deliver(op: tuple[Any, ...], replicas: list[Replica], cursors: dict, past: l
     for batch in batches:
         check_result(dst.apply(batch.to_dict() if rng.random() < 0.3 else batch), batch)
     cursors[(s, d)] = cursor  # every batch is in: the cursor may move
+    # After a whole pass dst holds each cell src held, or something that beats it.
+    got = winners(dst)
+    for key, (value, hlc, site) in had.items():
+        assert key in got, key
+        if src.schema[key[0]].immutable:  # the first written version wins
+            assert (got[key][1], got[key][2]) <= (hlc, site), (key, got[key], (hlc, site))
+            continue
+        ranks = src.schema[key[0]].ranks.get(key[2])
+        assert merge.sort_key(got[key][0], got[key][1], got[key][2], ranks) >= merge.sort_key(
+            value, hlc, site, ranks
+        ), (key, got[key], (value, hlc, site))
+
+
+def winners(r: Replica) -> dict[tuple[str, str, str], tuple[Any, int, str]]:
+    """Every cell this replica holds: (table, row, column) -> (value, hlc, site)."""
+    out = {}
+    batch = r.changes_since(0)
+    for name, chunk in batch.tables.items():
+        for row_id, hlc, si, _prev, mask, values in chunk.rows:
+            cols = [c for i, c in enumerate(chunk.columns) if mask >> i & 1]
+            for col, value in zip(cols, values, strict=True):
+                out[(name, row_id, col)] = (value, hlc, batch.sites[si])
+    return out
 
 
 def check_result(result: ApplyResult, batch: Batch) -> None:

@@ -194,3 +194,24 @@ def test_rows_from_a_schema_with_other_columns_in_another_order_merge(make_repli
     assert (got["temperature_c"], got["household_id"], got["note"]) == (37.5, "h1", None)
     assert r.apply(batch).accepted == 4  # known: accepted again, nothing changes
     assert len(r.rows("temperature_checks")) == 1
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 10])
+def test_paged_changes_reach_every_row_even_when_rows_are_left_out(make_replica, limit):
+    """Rows a batch leaves out (another writer's, excluded) still count as looked at;
+    running out of looked-at rows must not end the pass early."""
+    a, b = make_replica("a"), make_replica("b")
+    a.write_many("deliveries", {f"a{i}": delivery() for i in range(limit)})
+    pull(a, b)
+    b.write_many("deliveries", {f"b{i}": delivery() for i in range(3)})
+    pages = []
+    cursor = 0
+    while True:
+        batch = b.changes_since(cursor, exclude_site=a.site_id, limit=limit, cells_after=0)
+        pages.append(batch)
+        cursor = batch.next
+        if not batch.more:
+            break
+    sent = {row[0] for p in pages for chunk in p.tables.values() for row in chunk.rows}
+    assert sent == {"b0", "b1", "b2"}
+    assert cursor == b.counter
