@@ -157,7 +157,9 @@ def _zero_confirmed(ctx: Context) -> RuleResult:
     ]
     if not open_cases:
         text = f"no confirmed case with a start date in {md(ctx.back(w))}..{md(ctx.on)}"
-        return RuleResult(ZERO_CONFIRMED, True, True, DATA, [Fact("no_case", text, ok=True)])
+        span = {"first": ctx.back(w), "last": ctx.on}
+        fact = Fact("no_case", text, ok=True, params=span)
+        return RuleResult(ZERO_CONFIRMED, True, True, DATA, [fact])
     facts = [_case_fact(ctx, c, False, "") for c in open_cases]
     earliest = max(c.start_date for c in open_cases) + dt.timedelta(days=w)
     return RuleResult(
@@ -202,9 +204,15 @@ def _zero_three_kinds(ctx: Context, fevers: list[tuple[TemperatureCheck, int]]) 
     }
     if not blocking:
         if not facts:
-            span = f"{md(ctx.back(ctx.version.window_days))}..{md(ctx.on)}"
+            first = ctx.back(ctx.version.window_days)
+            span = f"{md(first)}..{md(ctx.on)}"
             facts.append(
-                Fact("no_case", f"no suspected, fever or close-contact case in {span}", ok=True)
+                Fact(
+                    "no_case",
+                    f"no suspected, fever or close-contact case in {span}",
+                    ok=True,
+                    params={"first": first, "last": ctx.on},
+                )
             )
         return RuleResult(ZERO_THREE_KINDS, True, True, DATA, facts, details)
     return RuleResult(ZERO_THREE_KINDS, True, False, DATA, facts, details, max(blocking))
@@ -270,6 +278,7 @@ def _judge(ctx: Context, item: str, verdict: items.Verdict) -> RuleResult:
             Fact(
                 "attestation_not_enough",
                 f"attested by {att.by} on {md(att.on)}, but the data show the gaps above",
+                params={"by": att.by, "on": att.on},
             )
         )
     basis = NONE if verdict.status == items.NO_DATA else DATA

@@ -235,10 +235,18 @@ def supply(ctx: Context) -> Verdict:
     for req, age in sorted(overdue, key=lambda x: -x[1]):
         where, params = ctx.place(req.household_id)
         hours = int(age.total_seconds() // 3600)
-        params.update(request_id=req.id, drug_name=req.drug_name, status=req.status, hours=hours)
+        since = ctx.days.local_text(req.created_at)
+        params.update(
+            request_id=req.id,
+            drug_name=req.drug_name,
+            status=req.status,
+            hours=hours,
+            since=since,
+            max_hours=v.medicine_max_hours,
+        )
         text = (
             f"medicine request ({req.drug_name}) for {where} {req.status} since "
-            f"{ctx.days.local_text(req.created_at)}, {hours} h; at most {v.medicine_max_hours} h"
+            f"{since}, {hours} h; at most {v.medicine_max_hours} h"
         )
         facts.append(Fact("medicine_overdue", text, params=params))
     failed = any(not f.ok for f in facts)

@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from ..auth.access import login_required, roles_required
 from ..db import get_db
 from ..web import render
-from . import daily, data, exports, records, service, svg
+from . import daily, data, exports, records, sentences, service, svg
 from .evaluate import roll_up
 from .rules import ITEMS, LABELS, WORK_GROUP_KINDS, WORK_GROUP_LABELS
 
@@ -56,6 +56,9 @@ def group_label(kind: str) -> str:
         return kind
     zh, en = WORK_GROUP_LABELS[kind]
     return zh if str(get_locale() or "zh_CN").startswith("zh") else en
+
+
+bp.add_app_template_global(sentences.fact_sentence, "fact_sentence")
 
 
 @bp.app_template_filter("rule_label")

@@ -13,6 +13,7 @@ SERVER = Path(i18n.__file__).parent
 SOURCES = [
     *sorted((SERVER / "templates" / "certification").glob("*.html")),
     SERVER / "certification" / "views.py",
+    SERVER / "certification" / "sentences.py",
 ]
 
 
