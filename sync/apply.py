@@ -275,7 +275,7 @@ def _merge_mutable(
     allowed = _PolicyCache(policy) if policy is not None else None
     site_name = replica.sites.site
     ranks_of = t.ranks
-    changes: dict[str, dict[str, tuple[int | None, int | None]]] = {}
+    changes: dict[str, dict[int, tuple[int | None, int | None]]] = {}
     conflicts: list[tuple[Any, ...]] = []
     accepted = changed = max_hlc = 0
     now_ms = replica.clock.now_ms()
@@ -335,7 +335,7 @@ def _merge_mutable(
             st[p + 2] = sno
             if row_changes is None:
                 row_changes = changes[row_id] = {}
-            row_changes[col] = (phlc, psno)
+            row_changes[p] = (phlc, psno)
             changed += 1
             if hlc > max_hlc:
                 max_hlc = hlc
@@ -359,31 +359,35 @@ def save_changes(
     t: Table,
     state: dict[str, list[Any]],
     pos: dict[str, int],
-    changes: dict[str, dict[str, tuple[int | None, int | None]]],
+    changes: dict[str, dict[int, tuple[int | None, int | None]]],
     known: set[str],
 ) -> None:
     """Write the changed cells of each row, with one new local counter per row.
 
-    Rows are grouped by the columns they change (the usual batch has one group), so each
-    group is one executemany: an UPDATE of the rows `known` before, an INSERT of the rest.
+    `changes` maps each row to {position of a changed cell in its state: the stamp of the
+    value it replaced}. Rows are grouped by the cells they change (a batch usually has
+    one group), so each group is one executemany: an UPDATE of the rows `known` before,
+    an INSERT of the rest.
     """
-    groups: dict[tuple[bool, tuple[str, ...]], list[list[Any]]] = {}
+    groups: dict[tuple[bool, tuple[int, ...]], list[list[Any]]] = {}
+    ctr = replica.counter_now()
     for row_id, cells in changes.items():
-        ctr = replica.next_ctr()
-        params: list[Any] = []
+        ctr += 1
         st = state[row_id]
-        for col, (phlc, psno) in cells.items():
-            p = pos[col]
+        params: list[Any] = []
+        for p, (phlc, psno) in cells.items():
             params += (st[p], st[p + 1], st[p + 2], ctr, phlc, psno)
-        params.append(ctr)
-        params.append(row_id)
+        params += (ctr, row_id)
         key = (row_id in known, tuple(cells))
         group = groups.get(key)
         if group is None:
             groups[key] = [params]
         else:
             group.append(params)
-    for (update, cols), rows in groups.items():
+    replica.reset_ctr(ctr)
+    col_at = {p: col for col, p in pos.items()}
+    for (update, positions), rows in groups.items():
+        cols = tuple(col_at[p] for p in positions)
         replica.db.executemany(replica.sql(("update" if update else "insert", t.name, cols)), rows)
 
 

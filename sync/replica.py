@@ -254,7 +254,7 @@ class Replica:
         if problems:
             raise WriteError(problems)
         width, site = 3 + 3 * len(cols), self.local_no
-        changes: dict[str, dict[str, tuple[int | None, int | None]]] = {}
+        changes: dict[str, dict[int, tuple[int | None, int | None]]] = {}
         for row_id, values in plan:
             st = state.get(row_id)
             if st is None:
@@ -263,9 +263,9 @@ class Replica:
             cells = changes[row_id] = {}
             for col, value in values.items():
                 p = pos[col]
-                cells[col] = (st[p + 1], st[p + 2])  # the stamp of the value it replaces
+                cells[p] = (st[p + 1], st[p + 2])  # the stamp of the value it replaces
                 st[p], st[p + 1], st[p + 2] = value, hlc, site
-        self._resolve_conflicts(t, changes)
+        self._resolve_conflicts(t, dict(plan))
         applying.save_changes(self, t, state, pos, changes, known)
 
     def _resolve_conflicts(self, t: Table, rows: dict[str, dict[str, Any]]) -> None:
