@@ -318,19 +318,19 @@ def check_max_never_moves_back(spec: Spec, replicas: list[Replica], seen: dict) 
 
 
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
 
 @PROPERTY
-@given(scenarios(SMALL, max_ops=40))
+@given(scenarios(SMALL, max_ops=50))
 def test_replicas_converge_to_the_reference_model(scenario):
     run_scenario(SMALL, *scenario)
 
 
-@settings(PROPERTY, max_examples=15)
-@given(scenarios(DEFAULT, max_ops=30))
+@settings(PROPERTY, max_examples=40)
+@given(scenarios(DEFAULT, max_ops=40))
 def test_replicas_converge_on_the_default_schema(scenario):
     run_scenario(DEFAULT, *scenario)
