@@ -9,6 +9,7 @@ one transaction and wakes their owners. Nobody returns before their row is on di
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -22,7 +23,10 @@ RECEIPT_AT = 5  # index of the receipt in a row
 
 
 class GroupCommit:
-    def __init__(self) -> None:
+    def __init__(self, lock: Any = None) -> None:
+        # The app's replica lock: ballots then queue with sync merges for SQLite's write
+        # lock instead of polling in its busy handler, where a storm of merges starved them.
+        self._lock = lock if lock is not None else contextlib.nullcontext()
         self._pending: list[list[Any]] = []  # [row, done event, error]
         self._cv = threading.Condition()
         self._writing = False
@@ -41,7 +45,8 @@ class GroupCommit:
                 batch, self._pending = self._pending, []
                 self._cv.release()
                 try:
-                    self._write(conn, batch, new_receipt)
+                    with self._lock:
+                        self._write(conn, batch, new_receipt)
                 finally:
                     self._cv.acquire()
                     self._writing = False

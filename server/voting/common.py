@@ -30,7 +30,9 @@ def now() -> dt.datetime:
 
 def writer() -> GroupCommit:
     """The app's group commit for online ballots (one per app, made on first use)."""
-    return current_app.extensions.setdefault("voting_writer", GroupCommit())
+    return current_app.extensions.setdefault(
+        "voting_writer", GroupCommit(current_app.extensions["replica"].lock)
+    )
 
 
 def zone() -> dt.tzinfo:

@@ -56,3 +56,39 @@ def test_verify_sees_a_missing_row_and_a_wrong_ballot(tmp_path):
     problems = load.verify(plan, {})
     assert any("missing" in p for p in problems)
     assert any(f"owner {key}" in p for p in problems)
+
+
+def test_ballots_queue_with_merges_on_the_replica_lock(tmp_path):
+    """Under a storm of pushes, ballots starved in SQLite's busy handler (~9 s each, and a
+    storm over busy_timeout would fail them): the voting writer now waits on the
+    replica's lock, in line with the merges. A ballot cast while a merge holds the lock
+    is stored once the merge is done."""
+    import threading
+
+    from server import create_app
+    from server.voting.common import writer
+
+    load = load_module()
+    plan = load.setup(tmp_path, agents=1, records=1, owners=1)
+    app = create_app({"DATA_DIR": str(plan.server_dir), "TESTING": True})
+    try:
+        replica = app.extensions["replica"]
+        with app.app_context():
+            assert writer()._lock is replica.lock
+        key, token, choice = plan.links[0]
+        merged = threading.Event()
+        answers = []
+
+        def cast():
+            resp = app.test_client().post(f"/api/ballots/{token}", json={"choice": choice})
+            answers.append((merged.is_set(), resp.status_code))
+
+        with replica.lock:  # a merge in progress
+            voter = threading.Thread(target=cast)
+            voter.start()
+            voter.join(0.5)
+            merged.set()
+        voter.join(30)
+        assert answers == [(True, 200)]  # answered only after the merge let go
+    finally:
+        app.extensions["replica"].close()
