@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from sync import Replica, new_id
+from sync import Replica, new_id, store
 from tests.sync.helpers import check, delivery
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 6_000  # per table: a merge of ~0.1-0.5 s, long enough to be hit in the middle
+assert ROWS >= store.BULK_ROWS  # so that a merge into an empty replica is a bulk load
 
 CHILD = """
 import json, sys
@@ -51,12 +52,15 @@ def test_killed_merge_leaves_all_or_none_of_its_batch(tmp_path):
     rng = random.Random(20200308)
     duration = 0.0
     source = Replica(tmp_path / "source.db", synchronous="OFF")
-    target = tmp_path / "target.db"
-    Replica(target).close()
+    growing = tmp_path / "target.db"
+    Replica(growing).close()
     outcomes = []
     mark = 0
-    for round_no in range(7):
+    for round_no in range(9):
         tag = f"round {round_no}"
+        # Odd rounds merge into an empty replica: a first sync, whose tables' indexes are
+        # dropped and rebuilt inside the transaction (store.drop_indexes_for_bulk).
+        target = growing if round_no % 2 == 0 else tmp_path / f"fresh{round_no}.db"
         source.write_many("temperature_checks", {new_id(): check(note=tag) for _ in range(ROWS)})
         source.write_many("deliveries", {new_id(): delivery(items=tag) for _ in range(ROWS)})
         batch_file = tmp_path / f"batch{round_no}.json"
@@ -75,7 +79,7 @@ def test_killed_merge_leaves_all_or_none_of_its_batch(tmp_path):
             assert child.stdout.readline().strip() == "done"
             duration = time.monotonic() - started
         else:
-            time.sleep(rng.uniform(0, 1.2 * duration))
+            time.sleep(rng.uniform(0, 1.6 * duration))
             os.kill(child.pid, signal.SIGKILL)
         child.wait()
         child.stdout.close()
@@ -98,6 +102,11 @@ def test_killed_merge_leaves_all_or_none_of_its_batch(tmp_path):
                 result = reopened.apply(json.loads(batch_file.read_text()))
                 assert not result.rejected
                 assert counts(target, tag) == (ROWS, ROWS)
+            indexes = reopened.db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                ("temperature_checks",),
+            ).fetchone()[0]
+            assert indexes == 4  # id, _compound, household_id, measured_at: none lost
     source.close()
     print("batches that survived their kill:", outcomes)
     assert not all(outcomes)  # some kills landed mid-merge, else the test proved little
