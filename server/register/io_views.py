@@ -139,7 +139,7 @@ def api_households():
     get:
       summary: List households (session sign-in; your compounds only)
       parameters:
-        - {in: query, name: q, schema: {type: string}, description: "unit, owner, phone or resident"}
+        - {in: query, name: q, schema: {type: string}, description: "unit, owner, phone, resident"}
         - {in: query, name: compound, schema: {type: string}}
         - {in: query, name: building, schema: {type: string}, description: building id}
         - {in: query, name: medical_worker, schema: {type: string}}
