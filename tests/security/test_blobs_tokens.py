@@ -187,3 +187,23 @@ def test_the_limiter_forgets_the_oldest_addresses_past_its_size(monkeypatch):
         limiter.failed(address)
     assert limiter.retry_after("a") == 0  # forgotten
     assert limiter.retry_after("d") > 0
+
+
+def test_agent_photo_names_cannot_leave_its_blob_store(tmp_path):
+    from field_agent import close_app
+    from field_agent import create_app as create_agent
+
+    app = create_agent({"DATA_DIR": str(tmp_path / "agent"), "TESTING": True,
+                        "WTF_CSRF_ENABLED": False})  # fmt: skip
+    try:
+        client = app.test_client()
+        client.post("/setup", data={"name": "王芳", "pin": "1234", "pin2": "1234"})
+        secret = (tmp_path / "agent" / "config.toml").read_text()[-40:]
+        for name in TRAVERSALS:
+            resp = client.get(f"/medicine/photo/{name}")
+            if resp.status_code == 308:
+                resp = client.get(resp.headers["Location"])
+            assert resp.status_code in (400, 404), (name, resp.status_code)
+            assert secret.encode() not in resp.get_data()
+    finally:
+        close_app(app)
