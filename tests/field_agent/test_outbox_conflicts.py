@@ -7,6 +7,7 @@ import re
 import pytest
 
 from sync import Replica
+from sync.clock import wall_ms
 from sync.http_client import SyncClient, outbox
 
 D1 = "c1-1栋-101-d1"
@@ -108,7 +109,8 @@ def test_discard(volunteer, replica):
 @pytest.fixture
 def conflict(replica, tmp_path):
     """Another device changes the delivery's items concurrently and later: ours loses."""
-    other = Replica(tmp_path / "other.db")
+    # Its clock runs a second ahead, so "later" holds even when both writes share a millisecond.
+    other = Replica(tmp_path / "other.db", now_ms=lambda: wall_ms() + 1000)
     try:
         other.apply(replica.changes_since(0))
         replica.write("deliveries", D1, {"items": "mine", "recorded_by": "王芳"})
