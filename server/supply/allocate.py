@@ -33,10 +33,12 @@ Date = dt.date | dt.datetime | str
 class PlanError(ValueError):
     """Bad input for a plan; `field` names the input at fault (for a form)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, message: str, /, **params: Any) -> None:
+        # `message` is an English msgid with named placeholders; pages translate it
+        # with the same params (supply/views.py), str() stays English for logs and tests.
+        self.field, self.template, self.params = field, message, params
+        self.message = message % params if params else message
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,14 @@ class Policy:
             if criterion not in HOUSEHOLD_FLAGS:
                 raise PlanError(
                     "policy",
-                    f"unknown criterion {criterion!r}; use one of {', '.join(HOUSEHOLD_FLAGS)}",
+                    "unknown criterion %(criterion)r; use one of %(choices)s",
+                    criterion=criterion,
+                    choices=", ".join(HOUSEHOLD_FLAGS),
                 )
             if criterion in seen:
-                raise PlanError("policy", f"criterion {criterion!r} is listed twice")
+                raise PlanError(
+                    "policy", "criterion %(criterion)r is listed twice", criterion=criterion
+                )
             seen.add(criterion)
 
     @classmethod
@@ -148,13 +154,22 @@ class Plan:
 def to_decimal(value: Any, field: str) -> Decimal:
     """An exact quantity from a Decimal, int or text; floats are refused (not exact)."""
     if isinstance(value, (bool, float)):
-        raise PlanError(field, f"{field} must be given exactly (text or Decimal), not {value!r}")
+        raise PlanError(
+            field,
+            "%(field)s must be given exactly (text or Decimal), not %(value)r",
+            field=field,
+            value=value,
+        )
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise PlanError(field, f"{field} must be a number, not {value!r}") from None
+        raise PlanError(
+            field, "%(field)s must be a number, not %(value)r", field=field, value=value
+        ) from None
     if not number.is_finite():
-        raise PlanError(field, f"{field} must be a finite number, not {value!r}")
+        raise PlanError(
+            field, "%(field)s must be a finite number, not %(value)r", field=field, value=value
+        )
     return number
 
 
@@ -199,30 +214,36 @@ def plan(
     total = to_decimal(quantity, "quantity")
     share = to_decimal(per_household, "per_household")
     if total < 0:
-        raise PlanError("quantity", f"quantity cannot be negative ({total})")
+        raise PlanError("quantity", "quantity cannot be negative (%(total)s)", total=total)
     if share <= 0:
-        raise PlanError("per_household", f"per_household must be more than zero ({share})")
+        raise PlanError(
+            "per_household", "per_household must be more than zero (%(share)s)", share=share
+        )
     if not divisible:
         if total != total.to_integral_value():
-            raise PlanError("quantity", f"quantity must be a whole number of units ({total})")
+            raise PlanError(
+                "quantity", "quantity must be a whole number of units (%(total)s)", total=total
+            )
         if share != share.to_integral_value():
             raise PlanError(
-                "per_household", f"per_household must be a whole number of units ({share})"
+                "per_household",
+                "per_household must be a whole number of units (%(share)s)",
+                share=share,
             )
     if not isinstance(policy, Policy):
         policy = Policy.from_data(policy)
     if seed is None:
         seed = new_seed()
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise PlanError("seed", f"seed must be a whole number, not {seed!r}")
+        raise PlanError("seed", "seed must be a whole number, not %(seed)r", seed=seed)
 
     by_id: dict[str, Mapping[str, Any]] = {}
     for household in households:
         household_id = household.get("id")
         if not isinstance(household_id, str) or not household_id:
-            raise PlanError("households", f"a household has no id: {dict(household)!r}")
+            raise PlanError("households", "a household has no id: %(row)r", row=dict(household))
         if household_id in by_id:
-            raise PlanError("households", f"household {household_id} is listed twice")
+            raise PlanError("households", "household %(id)s is listed twice", id=household_id)
         by_id[household_id] = household
 
     # The draw: a seeded shuffle of the ids in sorted order, so the input's order

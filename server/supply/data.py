@@ -199,9 +199,11 @@ def set_policy(db: Database, compound_id: str, criteria: Sequence[str], user: st
 def _text(value: Any, field: str, limit: int) -> str:
     value = (value or "").strip() if isinstance(value, str | type(None)) else ""
     if not value:
-        raise PlanError(field, f"{field} is required")
+        raise PlanError(field, "%(field)s is required", field=field)
     if len(value) > limit:
-        raise PlanError(field, f"{field} is longer than {limit} characters")
+        raise PlanError(
+            field, "%(field)s is longer than %(limit)s characters", field=field, limit=limit
+        )
     return value
 
 
@@ -225,7 +227,7 @@ def create_round(
         raise PlanError("compound_ids", "choose at least one compound")
     for compound_id in compound_ids:
         if compound_id not in known:
-            raise PlanError("compound_ids", f"unknown compound {compound_id}")
+            raise PlanError("compound_ids", "unknown compound %(id)s", id=compound_id)
     item, unit = _text(item, "item", 200), _text(unit, "unit", 40)
     policy = policy or get_policy(db, compound_ids[0])
     # A dry run checks quantities and seed with the plan's own rules.

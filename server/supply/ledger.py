@@ -28,10 +28,12 @@ TEXT_LIMITS = {"purpose": 200, "counterparty": 200, "item": 200, "unit": 40, "no
 class LedgerError(ValueError):
     """A ledger entry that cannot be recorded; `field` names the input at fault."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, message: str, /, **params: Any) -> None:
+        # `message` is an English msgid with named placeholders; pages translate it
+        # with the same params (supply/views.py), str() stays English for logs and tests.
+        self.field, self.template, self.params = field, message, params
+        self.message = message % params if params else message
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,26 @@ class Entry:
 
 def _decimal(value: Any, field: str) -> Decimal:
     if isinstance(value, bool | float):
-        raise LedgerError(field, f"{field} must be given exactly (text or Decimal), not {value!r}")
+        raise LedgerError(
+            field,
+            "%(field)s must be given exactly (text or Decimal), not %(value)r",
+            field=field,
+            value=value,
+        )
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise LedgerError(field, f"{field} must be a number, not {value!r}") from None
+        raise LedgerError(
+            field, "%(field)s must be a number, not %(value)r", field=field, value=value
+        ) from None
     if not number.is_finite():
-        raise LedgerError(field, f"{field} must be a finite number, not {value!r}")
+        raise LedgerError(
+            field, "%(field)s must be a finite number, not %(value)r", field=field, value=value
+        )
     if abs(number) > MAX_AMOUNT:
-        raise LedgerError(field, f"{field} is implausibly large ({number})")
+        raise LedgerError(
+            field, "%(field)s is implausibly large (%(number)s)", field=field, number=number
+        )
     return number
 
 
@@ -76,10 +89,17 @@ def _text(value: Any, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise LedgerError(field, f"{field} must be text, not {type(value).__name__}")
+        raise LedgerError(
+            field, "%(field)s must be text, not %(type)s", field=field, type=type(value).__name__
+        )
     value = value.strip()
     if len(value) > TEXT_LIMITS[field]:
-        raise LedgerError(field, f"{field} is longer than {TEXT_LIMITS[field]} characters")
+        raise LedgerError(
+            field,
+            "%(field)s is longer than %(limit)s characters",
+            field=field,
+            limit=TEXT_LIMITS[field],
+        )
     return value or None
 
 
@@ -93,7 +113,7 @@ def _date(value: Any) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise LedgerError("date", f"date must be a date like 2020-02-10, not {value!r}")
+    raise LedgerError("date", "date must be a date like 2020-02-10, not %(value)r", value=value)
 
 
 def make_entry(
@@ -115,34 +135,51 @@ def make_entry(
     Amounts are positive in ordinary entries; only a correction carries negative ones.
     """
     if kind not in KINDS:
-        raise LedgerError("kind", f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        raise LedgerError(
+            "kind",
+            "unknown kind %(kind)r; use one of %(choices)s",
+            kind=kind,
+            choices=", ".join(KINDS),
+        )
     if not isinstance(id, str) or not id:
         raise LedgerError("id", "an entry needs an id")
     purpose = _text(purpose, "purpose")
     if not purpose:
         raise LedgerError("purpose", "purpose is required (what the money or goods are for)")
     sign = -1 if corrects else 1
-    word = "correction amounts must be negative" if corrects else "cannot be negative"
 
     def signed(value: Any, field: str, required: bool) -> Decimal | None:
         if value is None or value == "":
             if required:
-                raise LedgerError(field, f"{field} is required for {kind}")
+                raise LedgerError(
+                    field, "%(field)s is required for %(kind)s", field=field, kind=kind
+                )
             return None
         number = _decimal(value, field)
         if number * sign < 0:
-            raise LedgerError(field, f"{field} {word} ({number})")
+            if corrects:
+                raise LedgerError(
+                    field,
+                    "%(field)s correction amounts must be negative (%(number)s)",
+                    field=field,
+                    number=number,
+                )
+            raise LedgerError(
+                field, "%(field)s cannot be negative (%(number)s)", field=field, number=number
+            )
         if number == 0:
-            raise LedgerError(field, f"{field} must not be zero")
+            raise LedgerError(field, "%(field)s must not be zero", field=field)
         return number
 
     money = kind in (MONEY_IN, MONEY_OUT)
     amount = signed(amount_yuan, "amount_yuan", required=money)
     if amount is not None and amount != amount.quantize(FEN):
-        raise LedgerError("amount_yuan", f"amount_yuan has more than two decimals ({amount})")
+        raise LedgerError(
+            "amount_yuan", "amount_yuan has more than two decimals (%(amount)s)", amount=amount
+        )
     if money:
         if item is not None or quantity is not None or unit is not None:
-            raise LedgerError("item", f"a {kind} entry has no item, unit or quantity")
+            raise LedgerError("item", "a %(kind)s entry has no item, unit or quantity", kind=kind)
         return Entry(
             id,
             kind,
@@ -155,9 +192,11 @@ def make_entry(
         )
     item, unit = _text(item, "item"), _text(unit, "unit")
     if not item:
-        raise LedgerError("item", f"item is required for {kind} (e.g. cabbage)")
+        raise LedgerError("item", "item is required for %(kind)s (e.g. cabbage)", kind=kind)
     if not unit:
-        raise LedgerError("unit", f"unit is required for {kind} (e.g. jin, box, package)")
+        raise LedgerError(
+            "unit", "unit is required for %(kind)s (e.g. jin, box, package)", kind=kind
+        )
     return Entry(
         id,
         kind,
@@ -201,16 +240,16 @@ def check_new(entries: Iterable[Entry], new: Entry) -> None:
         if entry.corrects:
             corrected.add(entry.corrects)
     if new.id in by_id:
-        raise LedgerError("id", f"entry {new.id} already exists; entries are never changed")
+        raise LedgerError("id", "entry %(id)s already exists; entries are never changed", id=new.id)
     if not new.corrects:
         return
     original = by_id.get(new.corrects)
     if original is None:
-        raise LedgerError("corrects", f"entry {new.corrects} to correct does not exist")
+        raise LedgerError("corrects", "entry %(id)s to correct does not exist", id=new.corrects)
     if original.corrects:
         raise LedgerError("corrects", "a correction cannot itself be corrected; enter it again")
     if new.corrects in corrected:
-        raise LedgerError("corrects", f"entry {new.corrects} has already been corrected")
+        raise LedgerError("corrects", "entry %(id)s has already been corrected", id=new.corrects)
     expected = correction(original, id=new.id, date=new.date, note=new.note)
     if new != expected:
         raise LedgerError(

@@ -32,7 +32,7 @@ def correct(db: Database, user: str, entry_id: str, date: Any, note: Any = None)
     """Store the entry that reverses `entry_id`."""
     found = [e for e in entries(db) if e.id == entry_id]
     if not found:
-        raise LedgerError("corrects", f"entry {entry_id} does not exist")
+        raise LedgerError("corrects", "entry %(id)s does not exist", id=entry_id)
     return _store(db, ledger.correction(found[0], id=new_id(), date=date, note=note), user)
 
 

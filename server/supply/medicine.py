@@ -21,10 +21,12 @@ FEN = Decimal("0.01")
 
 
 class StockError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, message: str, /, **params: Any) -> None:
+        # `message` is an English msgid with named placeholders; pages translate it
+        # with the same params (supply/views.py), str() stays English for logs and tests.
+        self.field, self.template, self.params = field, message, params
+        self.message = message % params if params else message
+        super().__init__(self.message)
 
 
 def value_of(price: Any) -> Decimal:
@@ -77,7 +79,7 @@ def moves(db: Database) -> list[dict[str, Any]]:
 def _held(db: Database, request_id: str) -> dict[str, Any]:
     rows = _requests(db, "m.id = ?", [request_id])
     if not rows or rows[0]["status"] != "refused":
-        raise StockError("request_id", f"no refused medicine {request_id} in stock")
+        raise StockError("request_id", "no refused medicine %(id)s in stock", id=request_id)
     if db.execute("SELECT 1 FROM medicine_moves WHERE request_id = ?", [request_id]).fetchone():
         raise StockError("request_id", "this medicine has already left the stock")
     return rows[0]
@@ -90,7 +92,10 @@ def reassign(db: Database, replica: Replica, request_id: str, to_request_id: str
     target = next((r for r in targets if r["id"] == to_request_id), None)
     if target is None:
         raise StockError(
-            "to_request_id", f"no open request for {held['drug_name']} with id {to_request_id}"
+            "to_request_id",
+            "no open request for %(drug)s with id %(id)s",
+            drug=held["drug_name"],
+            id=to_request_id,
         )
     values: dict[str, Any] = {"status": "bought", "bought_by": f"stock:{request_id}"[:100]}
     if target["price_yuan"] is None and held["price_yuan"] is not None:

@@ -24,38 +24,58 @@ PAYMENT_STATES = ("unpaid", "paid", "refunded")
 class OrderError(ValueError):
     """Bad offer or order input; `field` names the input at fault (for a form)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+    def __init__(self, field: str, message: str, /, **params: Any) -> None:
+        # `message` is an English msgid with named placeholders; pages translate it
+        # with the same params (supply/views.py), str() stays English for logs and tests.
+        self.field, self.template, self.params = field, message, params
+        self.message = message % params if params else message
+        super().__init__(self.message)
 
 
 def _decimal(value: Any, field: str, places: int, allow_zero: bool = False) -> Decimal:
     if isinstance(value, bool | float):
-        raise OrderError(field, f"{field} must be given exactly, not {value!r}")
+        raise OrderError(
+            field, "%(field)s must be given exactly, not %(value)r", field=field, value=value
+        )
     try:
         number = Decimal(str(value).strip())
     except ArithmeticError:
-        raise OrderError(field, f"{field} must be a number, not {value!r}") from None
+        raise OrderError(
+            field, "%(field)s must be a number, not %(value)r", field=field, value=value
+        ) from None
     if not number.is_finite():
-        raise OrderError(field, f"{field} must be a number, not {value!r}")
+        raise OrderError(
+            field, "%(field)s must be a number, not %(value)r", field=field, value=value
+        )
     if number < 0:
-        raise OrderError(field, f"{field} cannot be negative ({number})")
+        raise OrderError(
+            field, "%(field)s cannot be negative (%(number)s)", field=field, number=number
+        )
     if number == 0 and not allow_zero:
-        raise OrderError(field, f"{field} must be more than zero")
+        raise OrderError(field, "%(field)s must be more than zero", field=field)
     if number != number.quantize(Decimal(1).scaleb(-places)):
-        raise OrderError(field, f"{field} has more than {places} decimals ({number})")
+        raise OrderError(
+            field,
+            "%(field)s has more than %(places)s decimals (%(number)s)",
+            field=field,
+            places=places,
+            number=number,
+        )
     if number >= 10_000_000:
-        raise OrderError(field, f"{field} is implausibly large ({number})")
+        raise OrderError(
+            field, "%(field)s is implausibly large (%(number)s)", field=field, number=number
+        )
     return number
 
 
 def _text(value: Any, field: str, limit: int, required: bool = True) -> str | None:
     value = value.strip() if isinstance(value, str) else ""
     if required and not value:
-        raise OrderError(field, f"{field} is required")
+        raise OrderError(field, "%(field)s is required", field=field)
     if len(value) > limit:
-        raise OrderError(field, f"{field} is longer than {limit} characters")
+        raise OrderError(
+            field, "%(field)s is longer than %(limit)s characters", field=field, limit=limit
+        )
     return value or None
 
 
@@ -65,7 +85,9 @@ def _deadline(value: Any) -> str | None:
     try:
         when = dt.datetime.fromisoformat(str(value).strip())
     except ValueError:
-        raise OrderError("deadline", f"deadline must be a date and time, not {value!r}") from None
+        raise OrderError(
+            "deadline", "deadline must be a date and time, not %(value)r", value=value
+        ) from None
     if when.tzinfo is None:  # a form's local time: the community's clock (Beijing time)
         when = when.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
     return when.isoformat(timespec="minutes")
@@ -87,7 +109,7 @@ def create_offer(
     if not db.execute(
         "SELECT 1 FROM compounds WHERE id = ? AND deleted = 0", [compound_id]
     ).fetchone():
-        raise OrderError("compound_id", f"unknown compound {compound_id}")
+        raise OrderError("compound_id", "unknown compound %(id)s", id=compound_id)
     values = {
         "compound_id": compound_id,
         "item": _text(item, "item", 200),
@@ -139,19 +161,24 @@ def place_order(
         raise OrderError("offer", "this offer is closed to new orders")
     now = now or dt.datetime.now(dt.UTC)
     if offer["deadline"] and now > dt.datetime.fromisoformat(offer["deadline"]):
-        raise OrderError("offer", f"the ordering deadline ({offer['deadline']}) has passed")
+        raise OrderError(
+            "offer", "the ordering deadline (%(deadline)s) has passed", deadline=offer["deadline"]
+        )
     household_id = _text(household_id, "household_id", 100)
     found = db.execute(
         "SELECT compound_id FROM households WHERE id = ? AND deleted = 0", [household_id]
     ).fetchone()
     if found is None:
-        raise OrderError("household_id", f"unknown household {household_id}")
+        raise OrderError("household_id", "unknown household %(id)s", id=household_id)
     if found[0] != offer["compound_id"]:
         raise OrderError("household_id", "this household is not in the offer's compound")
     amount = _decimal(quantity, "quantity", 3)
     if offer["max_per_household"] and amount > Decimal(offer["max_per_household"]):
         raise OrderError(
-            "quantity", f"at most {offer['max_per_household']} {offer['unit']} per household"
+            "quantity",
+            "at most %(max)s %(unit)s per household",
+            max=offer["max_per_household"],
+            unit=offer["unit"],
         )
     existing = db.execute(
         "SELECT id FROM group_orders WHERE offer_id = ? AND household_id = ? AND deleted = 0",
@@ -174,14 +201,18 @@ def place_order(
 
 def set_payment(db: Database, replica: Replica, order_id: str, state: str) -> None:
     if state not in PAYMENT_STATES:
-        raise OrderError("payment", f"payment must be one of {', '.join(PAYMENT_STATES)}")
+        raise OrderError(
+            "payment", "payment must be one of %(choices)s", choices=", ".join(PAYMENT_STATES)
+        )
     row = db.execute(
         "SELECT payment FROM group_orders WHERE id = ? AND deleted = 0", [order_id]
     ).fetchone()
     if row is None:
-        raise OrderError("order", f"unknown order {order_id}")
+        raise OrderError("order", "unknown order %(id)s", id=order_id)
     if PAYMENT_STATES.index(state) < PAYMENT_STATES.index(row[0] or "unpaid"):
-        raise OrderError("payment", f"payment cannot go back from {row[0]} to {state}")
+        raise OrderError(
+            "payment", "payment cannot go back from %(old)s to %(new)s", old=row[0], new=state
+        )
     replica.write("group_orders", order_id, {"payment": state})
 
 

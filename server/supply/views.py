@@ -63,10 +63,24 @@ def _user() -> str:
     return g.user.username
 
 
+# Parameters of an error message that name a kind of entry or a state, shown by label.
+LABELLED_PARAMS = ("kind", "old", "new")
+
+
 def _errors(exc: Exception) -> dict[str, str]:
     if isinstance(exc, WriteError):
         return {p.column or "form": p.message for p in exc.problems}
-    return {getattr(exc, "field", "form"): getattr(exc, "message", str(exc))}
+    field = getattr(exc, "field", "form")
+    template = getattr(exc, "template", None)
+    if template is None:
+        return {field: getattr(exc, "message", str(exc))}
+    # The data layers raise English msgids with named parameters: translate them here.
+    names = labels()
+    params = {
+        k: names.get(v, v) if k in LABELLED_PARAMS and isinstance(v, str) else v
+        for k, v in exc.params.items()
+    }
+    return {field: _(template, **params)}
 
 
 # -- overview and policies ------------------------------------------------------------------
