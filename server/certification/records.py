@@ -23,9 +23,12 @@ from .status import first_loss
 
 
 class CertError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    """A record that cannot be kept; `field` names the input at fault. `message` is an
+    English msgid with named parameters: pages translate it (views.py), str() is English."""
+
+    def __init__(self, field: str, message: str, /, **params: Any) -> None:
+        self.field, self.template, self.params = field, message, params
+        super().__init__(message % params if params else message)
 
 
 def _now() -> int:
@@ -72,7 +75,9 @@ def set_work_group(
     db: Database, compound_id: str, kind: str, members: Sequence[str], by: str
 ) -> None:
     if kind not in WORK_GROUP_KINDS:
-        raise CertError("kind", f"unknown work group; one of {', '.join(WORK_GROUP_KINDS)}")
+        raise CertError(
+            "kind", "unknown work group; one of %(choices)s", choices=", ".join(WORK_GROUP_KINDS)
+        )
     names = list(dict.fromkeys(m.strip() for m in members if m and m.strip()))
     if any(len(m) > 100 for m in names) or len(names) > 100:
         raise CertError("members", "at most 100 people of up to 100 characters each")
@@ -98,7 +103,7 @@ def add_attestation(
     photo_sha256: str | None = None,
 ) -> int:
     if item not in ITEMS:
-        raise CertError("item", f"unknown item; one of {', '.join(ITEMS)}")
+        raise CertError("item", "unknown item; one of %(choices)s", choices=", ".join(ITEMS))
     note = note.strip()
     if not note:
         raise CertError("note", "an attestation needs a note saying what is in place")
@@ -237,7 +242,9 @@ def decide(db: Database, app_id: int, approve: bool, by: str, note: str = "") ->
     if app is None:
         raise CertError("application", "no such application")
     if app["status"] != "pending":
-        raise CertError("application", f"this application is {app['status']} already")
+        raise CertError(
+            "application", "this application is %(status)s already", status=app["status"]
+        )
     if approve and not app["passed"]:
         raise CertError("application", "the stored check fails: it cannot be approved")
     if not approve and not note.strip():
@@ -342,13 +349,13 @@ def publish_list(
     if db.execute(
         "SELECT 1 FROM cert_lists WHERE scope_id = ? AND on_date = ?", [scope_id, on.isoformat()]
     ).fetchone():
-        raise CertError("on_date", f"the list of {on.isoformat()} is published already")
+        raise CertError("on_date", "the list of %(date)s is published already", date=on.isoformat())
     later = db.execute(
         "SELECT on_date FROM cert_lists WHERE scope_id = ? AND on_date > ? LIMIT 1",
         [scope_id, on.isoformat()],
     ).fetchone()
     if later:
-        raise CertError("on_date", f"a later list ({later[0]}) is published already")
+        raise CertError("on_date", "a later list (%(date)s) is published already", date=later[0])
     previous = last_list(db, scope_id, on)
     before = {e["compound_id"] for e in previous["entries"]["certified"]} if previous else set()
     certified, changes = [], []

@@ -23,7 +23,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 
 from ..auth.access import login_required, roles_required
@@ -259,13 +259,30 @@ def _date_field(name: str) -> dt.date:
         raise records.CertError(name, "the date must look like 2020-03-08") from None
 
 
+def cert_errors(exc: records.CertError) -> dict[str, str]:
+    """The error beside its field, in the page's language (the records raise msgids)."""
+    params = dict(exc.params)
+    if "status" in params:
+        params["status"] = application_status(params["status"])
+    return {exc.field: _(exc.template, **params)}
+
+
+@bp.app_template_filter("application_status")
+def application_status(status: str) -> str:
+    return {
+        "pending": pgettext("application", "pending"),
+        "approved": pgettext("application", "approved"),
+        "rejected": pgettext("application", "rejected"),
+    }.get(status, status)
+
+
 def _guarded(compound_id: str, action):
     db = get_db()
     _compound_or_404(db, compound_id)
     try:
         action(db)
     except records.CertError as exc:
-        return _compound_page(compound_id, {exc.field: str(exc)}, 422)
+        return _compound_page(compound_id, cert_errors(exc), 422)
     flash(_("Saved."))
     return _back(compound_id)
 
@@ -388,7 +405,7 @@ def publish():
             statuses.append({"compound_id": c["id"], "name": c["name"], **s})
         list_id = records.publish_list(db, scope_id, scope_id, on, statuses, g.user.username)
     except records.CertError as exc:
-        errors = {exc.field: str(exc)}
+        errors = cert_errors(exc)
         return render(
             "certification/lists.html",
             lists=records.lists(db),

@@ -160,6 +160,11 @@ def test_attestation_without_note_comes_back_422_with_the_message(client, app_st
         data={"item": "publicity", "note": " ", "on_date": D, "csrf_token": csrf(client, page)},
     )
     assert resp.status_code == 422
+    assert "确认到位须写明做到了什么。" in resp.get_data(as_text=True)  # Chinese first
+    resp = client.post(
+        "/certification/compounds/cp1/attestations?lang=en",
+        data={"item": "publicity", "note": " ", "on_date": D, "csrf_token": csrf(client, page)},
+    )
     assert "an attestation needs a note" in resp.get_data(as_text=True)
 
 
@@ -225,7 +230,7 @@ def test_published_list_page_and_no_second_list_on_a_date(client, app_store, log
     assert D in page
     again = client.post("/certification/lists", data={"on_date": D, "csrf_token": token})
     assert again.status_code == 422
-    assert "published already" in again.get_data(as_text=True)
+    assert f"{D} 的名单已经公布。" in again.get_data(as_text=True)
 
 
 def test_totals_page_counts_epidemic_free_units_per_district_and_street(
