@@ -33,3 +33,28 @@ def test_household_detail_edit_link_and_owner(admin, register):
     assert ">编辑<" in html
     assert "<th>业主</th>" in html
     assert "<th>门牌号</th>" in html
+
+
+def test_import_row_errors_read_in_chinese_and_in_english_on_request(admin, register):
+    import io
+    import re
+
+    from .conftest import post
+
+    content = "楼栋,门牌号,面积\r\n9栋,301,60\r\n1栋,302,-5\r\n".encode()
+
+    def preview(path):
+        resp = post(
+            admin,
+            path,
+            {"compound": register.a, "kind": "households", "file": (io.BytesIO(content), "h.csv")},
+            content_type="multipart/form-data",
+        )
+        assert resp.status_code == 422
+        return re.findall(r'<span class="field-error">([^<]*)</span>', resp.get_data(as_text=True))
+
+    zh = preview("/import")
+    assert "楼栋: 未知楼栋 9栋：请先在小区中添加该楼栋。" in zh
+    assert any(e.startswith("面积（平方米）: ") for e in zh)
+    en = preview("/import?lang=en")
+    assert "Building: Unknown building 9栋: add it to the compound first." in en

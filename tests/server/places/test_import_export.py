@@ -73,12 +73,13 @@ def test_bad_rows_are_shown_per_row_and_nothing_is_written(
     html = resp.get_data(as_text=True)
     rows = dict(re.findall(r"<tr class=\"fever\">\s*<td>(\d+)</td>(.*?)</tr>", html, re.S))
     assert sorted(rows) == ["5", "6", "7", "8", "9"]
-    assert "unit" in rows["5"]
-    assert "area_m2" in rows["6"]
-    assert "area_m2" in rows["9"]
-    assert "unit" in rows["7"]
+    # Each error names its column as the forms do (Chinese first) and says why in Chinese.
+    assert "门牌号: " in rows["5"]
+    assert "面积（平方米）: " in rows["6"]
+    assert "面积（平方米）: " in rows["9"]
+    assert "门牌号: " in rows["7"]
     assert "2" in rows["7"]
-    assert "building" in rows["8"]
+    assert "楼栋: " in rows["8"]
     assert "9栋" in rows["8"]
     assert 'action="/import/' not in html  # no confirm button while rows have errors
     assert replica.counter == before
