@@ -180,3 +180,47 @@ class _Out:
             prev = None if phlc is None else [phlc, self.site_index(psno)]
             rows.append([row[0], hlc, self.site_index(sno), prev, mask, values])
             self.cells += len(values)
+
+
+def count_since(
+    replica: Replica, counter: int, site: str | None, cells_after: int | None = None
+) -> int:
+    """How many cells `changes_since(counter, cells_after=...)` would carry, counted in SQL.
+
+    With `site`, only the cells that site wrote. No batch is built: a status bar can ask
+    this on every page (building the batch costs ~10 ms per 1,000 rows; this, a range
+    scan on `_ctr` with a sum per row).
+    """
+    after = counter if cells_after is None else cells_after
+    db = replica.db
+    with replica.lock:
+        params: dict[str, Any] = {"counter": counter, "after": after}
+        if site is not None:
+            sno = replica.sites.lookup(site)
+            if sno is None:
+                return 0  # a site this database never heard of wrote nothing here
+            params["site"] = sno
+        total = 0
+        db.execute("BEGIN")  # one snapshot across the tables
+        try:
+            for t in replica.schema.tables.values():
+                sql = replica.sql(("count", t.name, site is not None))
+                total += int(db.execute(sql, params).fetchone()[0])
+        finally:
+            db.execute("COMMIT")
+    return total
+
+
+def count_sql(t: Table, by_site: bool) -> str:
+    """The statement behind `count_since` for one table (named parameters)."""
+    if t.immutable:
+        # One stamp per row: every column travels when the row does.
+        where = "_ctr > :counter" + (" AND _site = :site" if by_site else "")
+        return f"SELECT count(*) * {len(t.column_names)} FROM {q(t.name)} WHERE {where}"
+    terms = []
+    for name in t.wire_columns:
+        test = f"{q('_ctr_' + name)} > :after"
+        if by_site:
+            test += f" AND {q('_site_' + name)} = :site"
+        terms.append(f"(CASE WHEN {test} THEN 1 ELSE 0 END)")
+    return f"SELECT coalesce(sum({' + '.join(terms)}), 0) FROM {q(t.name)} WHERE _ctr > :counter"

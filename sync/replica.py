@@ -113,6 +113,8 @@ class Replica:
                     f"INSERT INTO {q(t.name)} ({', '.join(q(c) for c in cols)}) "
                     f"VALUES ({', '.join('?' * len(cols))})"
                 )
+            elif key[0] == "count":
+                found = emit.count_sql(t, key[2])
             else:
                 found = emit.scan_sql(t)
             self._sql[key] = found
@@ -353,6 +355,14 @@ class Replica:
         `limit` a row edited later is reached only at its newest counter (issue #3).
         """
         return emit.changes_since(self, counter, scope, exclude_site, limit, cells_after)
+
+    def count_since(
+        self, counter: int, *, site: str | None = None, cells_after: int | None = None
+    ) -> int:
+        """How many cells `changes_since(counter, cells_after=...)` would carry, without
+        building the batch; with `site`, only those that site wrote (e.g. "cells of mine
+        the server has not acknowledged": `count_since(sent, site=replica.site_id)`)."""
+        return emit.count_since(self, counter, site, cells_after)
 
     def apply(self, batch: Batch | dict[str, Any], *, policy: Policy | None = None) -> ApplyResult:
         """Merge another replica's cells in one transaction; bad cells are rejected, not fatal."""
