@@ -323,7 +323,16 @@ def certification(
     if rev_on is not None and (loss is None or rev_on <= loss.since):
         return {**base, "state": "revoked", "since": rev_on, "reason": revoked[0]["reason"]}
     if loss is not None:
-        return {**base, "state": "lost", "since": loss.since, "reason": loss.reason}
+        # What a page needs to word the reason in its language: no name, no address.
+        safe = ("category", "start_date", "first_day", "temperature_c")
+        return {
+            **base,
+            "state": "lost",
+            "since": loss.since,
+            "reason": loss.reason,
+            "reason_code": loss.code,
+            "reason_params": {k: v for k, v in loss.params.items() if k in safe},
+        }
     return {**base, "state": "certified", "since": certified_on, "reason": None}
 
 

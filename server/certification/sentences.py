@@ -270,6 +270,22 @@ SENTENCES: dict[str, Callable[[Params, Params, str], str]] = {
 }
 
 
+def loss_reason(status: Params) -> str:
+    """Why a certified compound lost the status, from `records.certification`'s answer."""
+    p = status.get("reason_params") or {}
+    code = status.get("reason_code")
+    if code == "case":
+        kind = case_kind(p.get("category", ""))
+        return _("%(kind)s case since %(start)s", kind=kind, start=_md(p.get("start_date")))
+    if code == "fever_reading":
+        return _(
+            "fever reading %(temp)s °C on %(first)s, no case recorded",
+            temp=p.get("temperature_c"),
+            first=_md(p.get("first_day")),
+        )
+    return str(status.get("reason") or "")
+
+
 def fact_sentence(fact: Params, rule: Params, on: str) -> str:
     """`fact` and `rule` as in Explanation.to_dict() (after redaction); `on` its date."""
     render = SENTENCES.get(str(fact.get("code")))

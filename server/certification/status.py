@@ -25,6 +25,7 @@ class Loss:
     since: dt.date
     reason: str
     params: dict[str, Any]
+    code: str = ""  # "case" or "fever_reading": pages word the reason from it (sentences.py)
 
 
 def first_loss(
@@ -49,7 +50,8 @@ def first_loss(
             _who, params = ctx.who(c.resident_id, c.household_id)
             kind = CATEGORY_TEXT.get(c.category, c.category)
             params.update(case_id=c.id, category=c.category, start_date=c.start_date)
-            events.append(Loss(c.start_date, f"{kind} case since {md(c.start_date)}", params))
+            reason = f"{kind} case since {md(c.start_date)}"
+            events.append(Loss(c.start_date, reason, params, "case"))
     lo, hi = certified_on.toordinal(), until.toordinal()
     threshold = float(version.fever_threshold_c)
     readings = []
@@ -61,5 +63,6 @@ def first_loss(
             readings.append((check, day))
     for _who, first, _last, temp, params in uncovered_fevers(ctx, readings):
         text = f"fever reading {temp} °C on {md(first)}, no case recorded"
-        events.append(Loss(first, text, params))
+        params.update(first_day=first, temperature_c=temp)
+        events.append(Loss(first, text, params, "fever_reading"))
     return min(events, key=lambda e: e.since) if events else None

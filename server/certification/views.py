@@ -59,6 +59,7 @@ def group_label(kind: str) -> str:
 
 
 bp.add_app_template_global(sentences.fact_sentence, "fact_sentence")
+bp.add_app_template_global(sentences.loss_reason, "loss_reason")
 
 
 @bp.app_template_filter("rule_label")

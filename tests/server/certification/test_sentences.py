@@ -168,3 +168,19 @@ def test_compound_page_is_chinese_by_default_and_english_on_request(client, app_
     en = client.get(f"/certification/compounds/cp1?date={D}&lang=en").get_data(as_text=True)
     assert "fever case of resident 居民1 in building 2, unit 101 since 03-06, not released" in en
     assert "未解除" not in en
+
+
+def test_a_lost_status_says_why_in_either_language(server_app):
+    from server.certification.sentences import loss_reason
+
+    fever = {
+        "reason": "fever reading 38.2 °C on 03-10, no case recorded",
+        "reason_code": "fever_reading",
+        "reason_params": {"first_day": "2020-03-10", "temperature_c": 38.2},
+    }
+    revoked = {"reason": "补报：3月9日有发热病例", "reason_code": None}
+    with server_app.test_request_context("/"):
+        assert loss_reason(fever) == "03-10 测得体温 38.2 °C，未登记病例"
+        assert loss_reason(revoked) == "补报：3月9日有发热病例"  # a person's words stay
+    with server_app.test_request_context("/?lang=en"):
+        assert loss_reason(fever) == fever["reason"]

@@ -133,7 +133,13 @@ def test_apply_approve_then_lose_status_automatically(client, app_store, login_a
     assert doc["certification"]["since"] == "2020-03-10"
     html = client.get(f"/certification/compounds/cp1?date={later}").get_data(as_text=True)
     assert "2020-03-10" in html
-    assert "confirmed case since 03-10" in html
+    assert "03-10 起出现确诊病例" in html  # the reason in the page's language
+    en = client.get(f"/certification/compounds/cp1?date={later}&lang=en").get_data(as_text=True)
+    assert "confirmed case since 03-10" in en
+    assert doc["certification"]["reason_params"] == {
+        "category": "confirmed",
+        "start_date": "2020-03-10",
+    }  # no name or address: the reason goes on published lists
 
 
 def test_volunteer_cannot_apply_and_official_cannot_attest(client, app_store, login_as):
