@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, current_app, g, request
@@ -16,6 +18,7 @@ from . import data, records
 from .days import LocalDays
 from .evaluate import calendar, evaluate
 from .explanation import Explanation, jsonable
+from .facts import CompoundFacts
 from .rules import DEFAULT_TIMEZONE, RuleVersion, get_version
 
 NAME_READERS = ("volunteer", "building_head", "property", "committee", "community_admin")
@@ -66,46 +69,79 @@ class Checked:
         return "passes" if self.explanation.passed else "fails"
 
 
-CACHE_SIZE = 64
+CACHE_SIZE = 64  # lists of compounds (pages) with nothing changed since
+COMPOUND_CACHE_SIZE = 512  # one compound on one date
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One compound's check on one date, and what it was made from."""
+
+    version: tuple  # data.compound_versions' value and the certification tables' counter
+    compound: dict
+    minute: dt.datetime | None
+    checked: Checked
+    facts: CompoundFacts | None  # kept for today only: re-judged as the clock moves
+
+
+@dataclass
+class _Cache:
+    lists: OrderedDict = field(default_factory=OrderedDict)
+    compounds: OrderedDict = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # waitress has threads
+
+    def remember(self, store: OrderedDict, key: tuple, value: Any, size: int) -> None:
+        with self.lock:
+            store[key] = value
+            store.move_to_end(key)
+            while len(store) > size:
+                store.popitem(last=False)
 
 
 def check_compounds(db: Database, compounds: list[dict], on: dt.date) -> list[Checked]:
-    """Check the compounds on `on`. Results are cached per process, keyed by the data's
-    change counters, so a page viewed again with nothing synced since costs no check;
-    for today the key also holds the minute (medicine ages move with the clock)."""
+    """Check the compounds on `on`. Results are cached per process at two levels: a page
+    viewed again with nothing changed since (the data's change counters) costs no check;
+    otherwise only the compounds whose rows changed (data.compound_versions) are loaded
+    and checked again. For today ages move with the clock (medicine requests): each
+    minute the compounds are judged again from their cached facts, without SQL."""
     moment = as_of(on)
-    key = (
-        tuple(c["id"] for c in compounds),
-        on,
-        moment.replace(second=0, microsecond=0) if moment else None,
-        data.data_version(db),
-        version().id,
-        cal().name,
-    )
-    cache = current_app.extensions.setdefault("certification_cache", {})
-    hit = cache.get(key)
+    minute = moment.replace(second=0, microsecond=0) if moment else None
+    v, days = version(), cal()
+    counters = data.data_version(db)
+    cache = current_app.extensions.setdefault("certification_cache", _Cache())
+    page_key = (tuple(c["id"] for c in compounds), on, minute, counters, v.id, days.name)
+    hit = cache.lists.get(page_key)
     if hit is not None:
         return hit
-    out = _check(db, compounds, on, moment)
-    if len(cache) >= CACHE_SIZE:
-        cache.pop(next(iter(cache)), None)
-    cache[key] = out
-    return out
-
-
-def _check(
-    db: Database, compounds: list[dict], on: dt.date, moment: dt.datetime | None
-) -> list[Checked]:
-    v, days = version(), cal()
-    facts = data.load_facts(db, [c["id"] for c in compounds], on, v, days)
-    out = []
+    versions = data.compound_versions(db, [c["id"] for c in compounds])
+    done: dict[str, Checked] = {}
+    stale = []
     for c in compounds:
+        key = (c["id"], on, v.id, days.name)
+        entry = cache.compounds.get(key)
+        now = (versions.get(c["id"]), counters[1])
+        if entry is None or entry.version != now or entry.compound != c:
+            stale.append(c)
+            continue
+        if entry.minute != minute and entry.facts is not None:
+            expl = evaluate(entry.facts, on, v, days, moment)
+            entry = _Entry(now, c, minute, Checked(c, expl, entry.checked.status), entry.facts)
+        cache.remember(cache.compounds, key, entry, COMPOUND_CACHE_SIZE)
+        done[c["id"]] = entry.checked
+    facts = data.load_facts(db, [c["id"] for c in stale], on, v, days) if stale else {}
+    for c in stale:
         f = facts.get(c["id"])
         if f is None:
             continue
         expl = evaluate(f, on, v, days, moment)
         status = records.certification(db, c["id"], on, v, days, f)
-        out.append(Checked(c, expl, status))
+        done[c["id"]] = item = Checked(c, expl, status)
+        # The version read before the facts were loaded: a row written in between makes
+        # the next view load again, never keeps a check older than its version says.
+        entry = _Entry((versions.get(c["id"]), counters[1]), c, minute, item, f if moment else None)
+        cache.remember(cache.compounds, (c["id"], on, v.id, days.name), entry, COMPOUND_CACHE_SIZE)
+    out = [done[c["id"]] for c in compounds if c["id"] in done]
+    cache.remember(cache.lists, page_key, out, CACHE_SIZE)
     return out
 
 
