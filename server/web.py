@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 CSP = (
@@ -29,12 +30,29 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def generic_message(code: int | None) -> str:
+    """Werkzeug's stock descriptions are English; pages say the same in the page's language."""
+    messages = {
+        400: _("The request could not be understood. Check what you entered and try again."),
+        401: _("Sign in first."),
+        403: _("Your role or scope does not allow this."),
+        404: _("There is no such page."),
+        405: _("This page cannot be used that way."),
+        409: _("Someone changed this in the meantime. Reload and try again."),
+        413: _("What you sent is too large."),
+        429: _("Too many attempts. Wait a while and try again."),
+    }
+    return messages.get(code or 0, _("Something went wrong. Try again later."))
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         message = exc.description or exc.name
         if wants_json():
             return jsonify(error=message), exc.code
+        if message == type(exc).description:
+            message = generic_message(exc.code)
         return render_template("error.html", message=message, code=exc.code), exc.code
 
     @app.errorhandler(sqlite3.OperationalError)
