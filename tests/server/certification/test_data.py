@@ -300,3 +300,32 @@ def test_grouped_loading_gives_the_same_explanation_as_every_row(b, store):
         grouped = data.load_facts(store.db, [cid], on, V, DAYS)[cid]
         assert len(grouped.checks) < len(plain.checks)
         assert evaluate(grouped, on, V, DAYS).to_dict() == evaluate(plain, on, V, DAYS).to_dict()
+
+
+def test_grouped_loading_counts_the_first_screening_day_to_the_minute(b, store):
+    """Grouped rows cover the screening days exactly: stamps just inside and just outside
+    the first day, in the zone's offset and in others, count as the plain rows do."""
+    cid = store.seed(days=2)  # checks on D-1 and D only: D-2, the first day, is open
+    w = store.replica.write
+    edge = {
+        "h1": b.stamp(-2, "00:00"),  # first day, the zone's offset: counts
+        "h2": b.stamp(-3, "23:59"),  # the day before: does not count
+        "h3": "2020-03-06T00:30:00+09:00",  # 03-05 23:30 here: does not count
+        "h4": "2020-03-05T16:00:00Z",  # 03-06 00:00 here: counts
+    }
+    for hh, when in edge.items():
+        w(
+            "temperature_checks",
+            f"edge-{hh}",
+            {
+                "compound_id": cid,
+                "household_id": f"{cid}-{hh}",
+                "temperature_c": 36.6,
+                "measured_at": when,
+            },
+        )
+    grouped = evaluate(data.load_facts(store.db, [cid], b.D, V, DAYS)[cid], b.D, V, DAYS)
+    plain = evaluate(data.load_facts(store.db, [cid], b.D, V)[cid], b.D, V, DAYS)
+    assert grouped.to_dict() == plain.to_dict()
+    missing = grouped.result("screening").details["missing"]
+    assert sorted(m["household_id"] for m in missing) == [f"{cid}-h2", f"{cid}-h3"]
