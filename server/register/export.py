@@ -8,23 +8,11 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .data import HOUSEHOLD_COLUMNS
 from .fields import show_names
 
-HOUSEHOLD_EXPORT = (
-    "compound",
-    "building",
-    "unit",
-    "area_m2",
-    "owner_name",
-    "phone",
-    "members",
-    "medical_worker",
-    "hardship",
-    "elderly_alone",
-    "owner_key",
-    "co_owners",
-    "developer_held",
-)
+# The columns export_households selects: the compound's name, then the household's own.
+HOUSEHOLD_EXPORT = ("compound", *HOUSEHOLD_COLUMNS)
 RESIDENT_EXPORT = ("compound", "building", "unit", "name", "birth_year", "phone")
 BOOLS = {"medical_worker", "hardship", "elderly_alone", "developer_held"}
 
