@@ -80,31 +80,6 @@ def notice(db: Database, motion_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def store_photo(
-    replica: Replica, store: Any, compound_id: str, data: bytes, ballot_id: str, who: str, at: str
-) -> str:
-    """Downscale and strip the photo of the signed paper, keep it by SHA-256, a photos row."""
-    from sync.images import prepare_photo
-
-    prepared = prepare_photo(data)
-    sha = store.put(prepared)
-    if replica.get("photos", sha) is None:
-        replica.write(
-            "photos",
-            sha,
-            {
-                "compound_id": compound_id,
-                "mime": "image/jpeg",
-                "size": len(prepared),
-                "taken_at": at,
-                "ref_table": "ballots",
-                "ref_id": ballot_id,
-                "recorded_by": who,
-            },
-        )
-    return sha
-
-
 def record(
     replica: Replica,
     *,

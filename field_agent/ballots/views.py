@@ -19,6 +19,7 @@ from sync import WriteError, new_id
 
 from .. import localtime, settings
 from ..db import get_blob_store, get_db, get_replica
+from ..photos import store_photo
 from ..places import data as places
 from ..places.context import compound_required, current_compound
 from ..volunteers.access import recorded_by
@@ -137,7 +138,16 @@ def record(motion_id: str):
     # to the millisecond: a changed mind a few seconds later must sort after the first
     at = dt.datetime.now(localtime.tz()).isoformat(timespec="milliseconds")
     try:
-        sha = data.store_photo(replica, get_blob_store(), compound["id"], photo, ballot_id, who, at)
+        sha = store_photo(
+            replica,
+            get_blob_store(),
+            compound["id"],
+            photo,
+            ref_table="ballots",
+            ref_id=ballot_id,
+            who=who,
+            taken_at=at,
+        )
         ballot_id, _receipt = data.record(
             replica,
             ballot_id=ballot_id,

@@ -143,31 +143,6 @@ def create(
     )
 
 
-def store_photo(
-    replica: Replica, store: Any, compound_id: str, data: bytes, request_id: str, who: str
-) -> str:
-    """Downscale and strip the photo, keep the bytes by SHA-256, record a photos row."""
-    from sync.images import prepare_photo
-
-    prepared = prepare_photo(data)
-    sha = store.put(prepared)
-    if replica.get("photos", sha) is None:
-        replica.write(
-            "photos",
-            sha,
-            {
-                "compound_id": compound_id,
-                "mime": "image/jpeg",
-                "size": len(prepared),
-                "taken_at": localtime.now_iso(),
-                "ref_table": "medicine_requests",
-                "ref_id": request_id,
-                "recorded_by": who,
-            },
-        )
-    return sha
-
-
 def mark_bought(replica: Replica, request_id: str, price: Decimal, who: str) -> None:
     replica.write(
         "medicine_requests",

@@ -10,7 +10,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from sync import WriteError, new_id
 from sync.blobstore import is_name
 
+from .. import localtime
 from ..db import get_blob_store, get_db, get_replica
+from ..photos import store_photo
 from ..places import data as places
 from ..places.context import compound_required, current_compound
 from ..volunteers.access import recorded_by
@@ -96,8 +98,15 @@ def new():
             sha = None
             who = recorded_by()
             if photo is not None:
-                sha = data.store_photo(
-                    replica, get_blob_store(), compound["id"], photo, request_id, who
+                sha = store_photo(
+                    replica,
+                    get_blob_store(),
+                    compound["id"],
+                    photo,
+                    ref_table="medicine_requests",
+                    ref_id=request_id,
+                    who=who,
+                    taken_at=localtime.now_iso(),
                 )
             data.create(
                 replica,
