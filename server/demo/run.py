@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
 
 from ..auth import data as auth_data
 from ..db import open_db
+from . import agent as agent_mod
 from . import seed as seed_mod
 
 AGENT_USER = "vol-linjiang"
@@ -48,24 +51,41 @@ def enrol_agent(server_dir: Path, agent_dir: Path, server_url: str) -> None:
     )
 
 
-def print_logins(url: str) -> None:
+def print_logins(url: str, agent_url: str | None = None) -> None:
     click.echo("\nDemo sign-ins (demo passwords, for this demo only):")
     for username, _display, role, keys, password in seed_mod.USERS:
         scope = "all compounds" if keys == ("*",) else ", ".join(keys)
         click.echo(f"  {username:<18} {password:<20} {role:<16} {scope}")
     click.echo(f"\nServer: {url}/  (sign in as secretary / demo-secretary)")
+    if agent_url:
+        click.echo(
+            f"Field agent: {agent_url}/  (sign in as {agent_mod.VOLUNTEER}, PIN {agent_mod.PIN}; "
+            f"device of {AGENT_USER})"
+        )
 
 
-def run(data_dir: Path, serve: bool, host: str, port: int, agent_port: int) -> None:
-    server_dir, agent_dir = data_dir / "server", data_dir / "agent"
-    written = seed_mod.seed(server_dir)
+def print_seeded(server_dir: Path, written: dict, seconds: float) -> None:
     click.echo(
         f"Seeded {server_dir}: {written['households_total']} households, "
         f"{written['residents_total']} residents "
         f"(this run wrote {written['households']} households, {written['residents']} residents)"
     )
+    field = ("temperature_checks", "disinfection_logs", "deliveries", "medicine_requests")
+    click.echo(
+        f"Field records to {written['today']} (Asia/Shanghai): this run wrote "
+        + ", ".join(f"{written[k]} {k.replace('_', ' ')}" for k in field)
+        + f", {written['online_ballots']} online ballots; {seconds:.1f} s"
+    )
+
+
+def run(data_dir: Path, serve: bool, host: str, port: int, agent_port: int) -> None:
+    server_dir, agent_dir = data_dir / "server", data_dir / "agent"
+    started = time.monotonic()
+    written = seed_mod.seed(server_dir)
+    print_seeded(server_dir, written, time.monotonic() - started)
     url = f"http://{host}:{port}"
-    print_logins(url)
+    with_agent = serve and agent_available()
+    print_logins(url, f"http://127.0.0.1:{agent_port}" if with_agent else None)
     if not serve:
         return
     import waitress
@@ -74,19 +94,25 @@ def run(data_dir: Path, serve: bool, host: str, port: int, agent_port: int) -> N
 
     app = create_app({"DATA_DIR": str(server_dir)})
     server = waitress.create_server(app, host=host, port=port, threads=8, ident="lastmeter")
+    # The server answers from a thread, so the agent's first sync can reach it before the
+    # agent starts; this thread waits for Ctrl-C.
+    serving = threading.Thread(target=server.run, name="demo-server", daemon=True)
+    serving.start()
     agent = None
-    if agent_available():
-        enrol_agent(server_dir, agent_dir, url)
-        agent = subprocess.Popen(
-            lastmeter("agent", "run", "--data", str(agent_dir), "--port", str(agent_port))
-        )
-        click.echo(f"Field agent: http://127.0.0.1:{agent_port}/  (device of {AGENT_USER})")
-    else:
-        click.echo("Field agent: not available yet (field_agent has no create_app).")
-    click.echo("Ctrl-C stops both.")
-    sys.stdout.flush()
     try:
-        server.run()
+        if with_agent:
+            enrol_agent(server_dir, agent_dir, url)
+            agent_mod.ensure_volunteer(agent_dir)
+            click.echo(f"Field agent {agent_mod.first_sync(agent_dir)}")
+            agent = subprocess.Popen(
+                lastmeter("agent", "run", "--data", str(agent_dir), "--port", str(agent_port))
+            )
+        else:
+            click.echo("Field agent: not available yet (field_agent has no create_app).")
+        click.echo("Ctrl-C stops both.")
+        sys.stdout.flush()
+        while serving.is_alive():
+            serving.join(0.5)
     except KeyboardInterrupt:
         pass
     finally:
@@ -97,5 +123,6 @@ def run(data_dir: Path, serve: bool, host: str, port: int, agent_port: int) -> N
                 agent.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 agent.kill()
+        serving.join(5)
         app.extensions["replica"].close()
         click.echo("\nstopped")

@@ -4,10 +4,16 @@ Three compounds of the reports: 临江雅居 Linjiang Yaju (48 households), 华�
 Huashi Rushang Garden (368) and 钻石公寓 Diamond Apartments (in 八达里社区, scaled down
 to 120 of its community's 4,700 households). Names, areas and flags are made up from a
 fixed seed, so every run seeds the same register.
+
+Then the last 14 days of field work up to today (Asia/Shanghai): field.py (checks,
+disinfection, deliveries, medicine, health cases), cert.py (closures, work groups,
+attestations, 临江雅居's approved application, the nightly aggregates), votes.py (the
+owners' votes of 华氏儒商花园) and supplies.py (the cabbage round, pork, the ledger).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +26,11 @@ from ..config import init_data_dir
 from ..db import open_db
 from ..places import data as places
 from ..places.data import stable_id
+from .cert import CERTIFIED, aggregate_history, cert_records, certify
+from .clock import ZONE, Timeline
+from .field import seed_field
+from .supplies import seed_supplies
+from .votes import seed_votes
 
 NAME = "演示社区 Last Meter demo"
 
@@ -141,12 +152,17 @@ def register_rows(rng: random.Random) -> tuple[dict, dict, dict, dict]:
     return compounds, buildings, households, residents
 
 
-def seed(server_dir: Path) -> dict[str, Any]:
-    """Create or bring up to date the demo server's data; returns what was written."""
+def seed(server_dir: Path, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Create or bring up to date the demo server's data; returns what was written.
+
+    Field records, votes and supplies are dated relative to `now` (default: the clock) in
+    Asia/Shanghai; see field.py, votes.py and supplies.py for the story they tell."""
     init_data_dir(server_dir, name=NAME, level="community")
     from .. import create_app
 
     app = create_app({"DATA_DIR": str(server_dir)})
+    rules, zone = app.config.get("CERTIFICATION_RULES"), app.config.get("TIMEZONE") or ZONE
+    tl = Timeline.at(now, zone)
     replica: Replica = app.extensions["replica"]
     db = open_db(server_dir / "lastmeter.db")
     try:
@@ -160,7 +176,8 @@ def seed(server_dir: Path) -> dict[str, Any]:
             # DOMAIN.md does not name Badali's district: it hangs under the city.
             "八达里社区": places.add_place(db, "community", "八达里社区", city),
         }
-        compounds, buildings, households, residents = register_rows(random.Random(2020))
+        register = register_rows(random.Random(2020))
+        compounds, buildings, households, residents = register
         for dc in COMPOUNDS:
             compounds[compound_id(dc.key)]["community_id"] = communities[dc.community]
         written = {
@@ -182,8 +199,21 @@ def seed(server_dir: Path) -> dict[str, Any]:
             user = auth_data.get_user_by_name(db, username)
             if user and not any(d["name"] == device for d in auth_data.list_devices(db, user.id)):
                 auth_data.issue_device(db, user.id, device)
+        keys = {dc.key: compound_id(dc.key) for dc in COMPOUNDS}
+        # The seed's writes need no fsync each (ballots commit one by one): a demo file.
+        db.execute("PRAGMA synchronous=NORMAL")
+        written.update(seed_field(replica, db, tl, keys, register))
+        written["cert_records"] = cert_records(db, tl, keys)
+        committee = auth_data.get_user_by_name(db, "committee-huashi")
+        written.update(
+            seed_votes(db, replica, tl, keys["huashi"], committee.id if committee else None)
+        )
+        written.update(seed_supplies(db, replica, tl, keys["huashi"], keys["linjiang"]))
+        written["applications"] = certify(db, tl, keys[CERTIFIED], rules, zone)
+        written["compound_days"] = aggregate_history(db, server_dir, tl, rules, zone)
         written["households_total"] = len(households)
         written["residents_total"] = len(residents)
+        written["today"] = tl.today
         return written
     finally:
         db.close()
