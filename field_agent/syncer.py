@@ -24,7 +24,11 @@ def run_sync(
     replica: Replica | None = None,
     session: requests.Session | None = None,
 ) -> SyncReport:
-    """Hello, push, pull (and photo uploads); remember the device's role and scope."""
+    """Push, pull (and photo uploads); remember the device's role, user and scope.
+
+    A hello only while the server's site id is unknown: the pull's answer carries the
+    role, user and scope too, so a sync with nothing new is one request.
+    """
     conf = settings.load(data_dir)
     if not conf.get("server_url") or not conf.get("token"):
         raise SyncError("unenrolled", "this laptop is not enrolled: run `lastmeter agent init`")
@@ -40,26 +44,29 @@ def run_sync(
             session=session,
             blob_store=_blob_store(data_dir),  # photos go up after each push, resumably
         )
-        info = client.hello()
-        settings.save(
-            data_dir,
-            server_site=info.get("server_site"),
-            role=info.get("role"),
-            user=info.get("user"),
-            scope=info.get("scope"),
-            clock_offset_ms=client.report.clock_offset_ms,
-        )
-        report = client.sync()
+        try:
+            report = client.sync()
+        except BaseException:
+            _remember(data_dir, client.report)  # what the server said before it stopped
+            raise
     finally:
         if own:
             replica.close()
-    settings.save(
-        data_dir,
-        server_site=report.server_site,
-        last_sync_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        clock_offset_ms=report.clock_offset_ms,
-    )
+    _remember(data_dir, report, last_sync_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     return report
+
+
+def _remember(data_dir: Path, report: SyncReport, **more: str) -> None:
+    told = {
+        "server_site": report.server_site,
+        "role": report.role,
+        "user": report.user,
+        "scope": report.scope,
+        "clock_offset_ms": report.clock_offset_ms,
+        **more,
+    }
+    if any(value is not None for value in told.values()):
+        settings.save(data_dir, **told)  # None values are left as they were
 
 
 def waiting_cells(data_dir: Path, replica: Replica | None = None) -> int:
@@ -68,16 +75,18 @@ def waiting_cells(data_dir: Path, replica: Replica | None = None) -> int:
     own = replica is None
     replica = replica or Replica(settings.db_path(data_dir))
     try:
-        peer = conf.get("server_site")
-        sent = replica.cursor(peer)["sent"] if peer else 0
-        base = pass_base(replica.path, peer, "sent") if peer else 0  # a pass cut off half-way
-        batch = replica.changes_since(sent, exclude_site=peer, cells_after=base)
-        return sum(
-            row[4].bit_count()
-            for chunk in batch.tables.values()
-            for row in chunk.rows
-            if batch.sites[row[2]] == replica.site_id
-        )
+        return count_waiting(replica, conf.get("server_site"))
     finally:
         if own:
             replica.close()
+
+
+def count_waiting(replica: Replica, peer: str | None) -> int:
+    """This replica's own cells not acknowledged by `peer` (the server's site id).
+
+    Counted in SQL (`Replica.count_since`), not by building the batch a push would send:
+    the status bar asks on every page, after a long offline stretch too.
+    """
+    sent = replica.cursor(peer)["sent"] if peer else 0
+    base = pass_base(replica.path, peer, "sent") if peer else 0  # a pass cut off half-way
+    return replica.count_since(sent, site=replica.site_id, cells_after=base)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -16,7 +15,7 @@ from sync.http_client import outbox, set_outbox_status
 
 from .. import localtime, settings
 from ..db import get_db, get_replica
-from ..syncer import waiting_cells
+from ..syncer import count_waiting
 from ..volunteers.access import passive, recorded_by
 from ..web import is_htmx, render
 from . import data
@@ -25,11 +24,8 @@ bp = Blueprint("syncing", __name__, url_prefix="/sync")
 NAV = [("syncing.index", _l("Sync")), ("syncing.outbox_page", _l("Outbox"))]
 
 
-def _waiting() -> int:
+def _waiting(db: Any, peer: str | None) -> int:
     """Cells not yet acknowledged; recounted only when the replica or the cursor moved."""
-    db = get_db()
-    conf = settings.load_cached(current_app.config["DATA_DIR"])
-    peer = conf.get("server_site")
     sent = 0
     if peer:
         row = db.execute("SELECT sent FROM _lm_peers WHERE peer = ?", [peer]).fetchone()
@@ -38,13 +34,25 @@ def _waiting() -> int:
     cached = current_app.extensions.get("waiting_cache")
     if cached and cached[0] == key:
         return cached[1]
-    count = waiting_cells(Path(current_app.config["DATA_DIR"]), get_replica())
+    count = count_waiting(get_replica(), peer)
     current_app.extensions["waiting_cache"] = (key, count)
     return count
 
 
+def _counts(conf: dict[str, Any]) -> dict[str, int]:
+    """The status bar's figures from the database, once per request (a page may ask twice)."""
+    if "sync_counts" not in g:
+        db = get_db()
+        g.sync_counts = {
+            "waiting": _waiting(db, conf.get("server_site")),
+            "rejected": data.count_open_rejected(db),
+            "conflicts": data.count_conflicts(db),
+            "photos_waiting": len(pending_uploads(get_replica())),
+        }
+    return g.sync_counts
+
+
 def status() -> dict[str, Any]:
-    db = get_db()
     conf = settings.load_cached(current_app.config["DATA_DIR"])
     state = current_app.extensions["agent_sync"].state
     offset = conf.get("clock_offset_ms")
@@ -59,10 +67,7 @@ def status() -> dict[str, Any]:
         "error": state["error"],
         "error_kind": state["error_kind"],
         "last_sync_at": localtime.show(last) if last else None,
-        "waiting": _waiting(),
-        "rejected": data.count_open_rejected(db),
-        "conflicts": data.count_conflicts(db),
-        "photos_waiting": len(pending_uploads(get_replica())),
+        **_counts(conf),
         "clock_offset_s": None if offset is None else round(offset / 1000),
         "clock_warn": offset is not None and abs(offset) > 60_000,
         "role": conf.get("role"),
