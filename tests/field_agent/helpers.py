@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from sync import Replica
+from tests.live import LASTMETER
+from tests.live import LiveServer as LiveServer  # re-exported for the end-to-end tests
 
-LASTMETER = str(Path(sys.executable).parent / "lastmeter")
 COMPOUND = "c1"
 
 
@@ -113,38 +111,3 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         [LASTMETER, *args], capture_output=True, text=True, check=check, timeout=120
     )
-
-
-class LiveServer:
-    """`lastmeter server run` in a subprocess on a random port (restartable on the same one)."""
-
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
-        self.url = ""
-
-    def start(self) -> LiveServer:
-        self.proc = subprocess.Popen(
-            [LASTMETER, "server", "run", "--data", str(self.data), "--port", str(self.port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        line = self.proc.stdout.readline()
-        assert "http://" in line, f"server did not start: {line!r}"
-        self.url = line.split()[4].rstrip("/")
-        self.port = int(self.url.rsplit(":", 1)[1])
-        return self
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if self.proc and self.proc.stdout:
-            self.proc.stdout.close()

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +13,9 @@ from server.auth import data as auth_data
 from server.db import open_db
 from sync import Replica, new_id
 from sync.http_client import SyncClient, make_session
+from tests.live import LASTMETER as LASTMETER  # re-exported for test_cli
+from tests.live import LiveServer as LiveServer  # re-exported for the live tests
 
-LASTMETER = str(Path(sys.executable).parent / "lastmeter")
 CHECK_AT = "2020-03-08T08:00:00+08:00"
 
 
@@ -66,48 +63,6 @@ class ServerDir:
             yield replica
         finally:
             replica.close()
-
-
-class LiveServer:
-    """`lastmeter server run --port 0` in a subprocess; the URL is read from its first line."""
-
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        self.proc: subprocess.Popen | None = None
-        self.url = ""
-
-    def start(self) -> LiveServer:
-        self.proc = subprocess.Popen(
-            [LASTMETER, "server", "run", "--data", str(self.data), "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        line = self.proc.stdout.readline()
-        assert "http://" in line, f"server did not start: {line!r}"
-        self.url = line.split()[4].rstrip("/")
-        self.port = int(self.url.rsplit(":", 1)[1])
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL: no clean shutdown, as a power cut."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-        if self.proc and self.proc.stdout:
-            self.proc.stdout.close()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if self.proc and self.proc.stdout:
-            self.proc.stdout.close()
 
 
 def client(replica: Replica, url: str, token: str, retries: int = 2, **kw: Any) -> SyncClient:
