@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from field_agent import settings as agent_settings  # noqa: E402
+from field_agent.syncer import run_sync  # noqa: E402
 from sync import Replica, new_id  # noqa: E402
 from sync.http_client import SyncClient  # noqa: E402
 
@@ -253,6 +255,14 @@ def main() -> None:
         phases.append(
             phase("2 nothing new", wire, SyncClient(agent, via, token, server_site=site).sync)
         )
+        # The same through the field agent's sync (`lastmeter agent sync`, background sync),
+        # which also refreshes the device's role, user and scope.
+        agent_dir = tmp / "agent-dir"
+        agent_settings.save(agent_dir, server_url=via, token=token, server_site=site)
+        agent_noop = phase(
+            "2b nothing new, agent", wire, lambda: run_sync(agent_dir, replica=agent)
+        )
+        results["agent_nothing_new"] = agent_noop
 
         write_in_chunks(agent, "deliveries", {r["id"]: delivery_row(r) for r in records})
         phases.append(
@@ -321,6 +331,8 @@ def main() -> None:
     print(f"\nbytes of phase 1 / gzipped records: {wire1 / gz_records:.2f}x (target <= 1.2x)")
     print(f"nothing new: {p2['requests']} request(s), {p2['bytes_up'] + p2['bytes_down']:,} bytes "
           f"(target: one round trip < 2 KB)")  # fmt: skip
+    print(f"nothing new, field agent's sync: {agent_noop['requests']} request(s), "
+          f"{agent_noop['bytes_up'] + agent_noop['bytes_down']:,} bytes")  # fmt: skip
     print(f"first pull: {phases[4]['seconds']:.2f} s (target < 5 s)")
     print(f"server peak RSS: {results['server_peak_rss_mb']} MB (target < 300 MB)")
     if not args.no_peer:

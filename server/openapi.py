@@ -16,10 +16,13 @@ bp = Blueprint("openapi", __name__)
 
 
 class PulledBatchSchema(BatchSchema):
-    """GET /api/sync/pull's answer: a batch, the server's clock and the device's scope."""
+    """GET /api/sync/pull's answer: a batch, the server's clock and the device's scope
+    (and, asked with who=1, its user and role)."""
 
     server_time_ms = fields.Integer(required=True)
     scope = fields.List(fields.String(), required=True)
+    user = fields.String()  # with who=1
+    role = fields.String()  # with who=1
 
 
 # Areas add marshmallow schemas here so their docstrings can refer to them by name.

@@ -49,6 +49,13 @@ class SyncError(RuntimeError):
         super().__init__(message)
 
 
+class ServerChanged(SyncError):
+    """A pulled batch comes from another site than the server this client knew."""
+
+    def __init__(self, origin: str) -> None:
+        super().__init__("protocol", f"the server's site id is now {origin}")
+
+
 @dataclass
 class SyncReport:
     pushed_cells: int = 0
@@ -62,6 +69,10 @@ class SyncReport:
     photos_uploaded: int = 0
     photos_pending: int = 0
     errors: list[str] = field(default_factory=list)
+    # Who the server says this device is (from the hello or, when it was skipped, the pull).
+    user: str | None = None
+    role: str | None = None
+    scope: list[str] | None = None
 
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total-or-0)
@@ -146,7 +157,15 @@ class SyncClient:
         rtt = now() - sent_at
         self.report.clock_offset_ms = info["server_time_ms"] - (sent_at + rtt // 2)
         self.report.server_site = self.server_site = info["server_site"]
+        self._note_device(info)
         return info
+
+    def _note_device(self, info: dict[str, Any]) -> None:
+        for key in ("user", "role"):
+            if isinstance(info.get(key), str):
+                setattr(self.report, key, info[key])
+        if isinstance(info.get("scope"), list):
+            self.report.scope = [str(c) for c in info["scope"]]
 
     # -- push ---------------------------------------------------------------------------
 
@@ -265,7 +284,9 @@ class SyncClient:
         cursor = self.replica.cursor(peer)["received"]
         base = pass_base(self.replica.path, peer, "received")
         total = 0
+        now = self.replica.clock.now_ms
         while True:
+            sent_at = now()
             data = self._request(
                 "GET",
                 "/api/sync/pull",
@@ -274,12 +295,15 @@ class SyncClient:
                     "base": base,
                     "site": self.replica.site_id,
                     "limit": self.max_cells,
+                    "who": 1,  # user and role in the answer: no hello needed to refresh them
                 },
             )
             server_ms = data.pop("server_time_ms", None)
             if isinstance(server_ms, int):
-                self.report.clock_offset_ms = server_ms - self.replica.clock.now_ms()
+                self.report.clock_offset_ms = server_ms - (sent_at + (now() - sent_at) // 2)
+            self._note_device({"user": data.pop("user", None), "role": data.pop("role", None)})
             scope = data.pop("scope", None)
+            self._note_device({"scope": scope})
             if isinstance(scope, list) and self._scope_widened(peer, scope):
                 cursor = base = 0  # the new compounds' rows lie behind our cursor: read all
                 continue
@@ -287,6 +311,8 @@ class SyncClient:
                 batch = Batch.from_dict(data)
             except BatchError as exc:
                 raise SyncError("protocol", f"the server sent a malformed batch: {exc}") from exc
+            if batch.origin != server:
+                raise ServerChanged(batch.origin)
             if batch.cells:
                 result = self._apply_pulled(batch)
                 if result.rejected:
@@ -336,13 +362,26 @@ class SyncClient:
         self.report = SyncReport(server_site=self.server_site)
         if self.server_site is None:
             self.hello()
+        try:
+            self._push_and_pull()
+        except ServerChanged:
+            # The server at this URL is not the one whose site id was kept (re-enrolled
+            # elsewhere, server re-created): learn its id, and so its own cursors, and redo.
+            self.server_site = self.report.server_site = None
+            self.hello()
+            try:
+                self._push_and_pull()
+            except ServerChanged as exc:
+                raise SyncError("protocol", f"the server's site id keeps changing: {exc}") from exc
+        return self.report
+
+    def _push_and_pull(self) -> None:
         self.push()
         if self.blob_store is not None:
             from .blob_upload import upload_pending
 
             upload_pending(self)
         self.pull()
-        return self.report
 
 
 def outbox(path: str, status: str = "open") -> list[dict[str, Any]]:

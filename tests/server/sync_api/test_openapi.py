@@ -24,7 +24,7 @@ def test_the_sync_endpoints_are_described(client):
     body = push["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/BatchSchema"}
     pull = paths["/api/sync/pull"]["get"]
-    assert {p["name"] for p in pull["parameters"]} == {"cursor", "base", "site", "limit"}
+    assert {p["name"] for p in pull["parameters"]} == {"cursor", "base", "site", "limit", "who"}
     for path in ("/api/sync/hello", "/api/sync/push", "/api/sync/pull"):
         for operation in paths[path].values():
             assert operation["security"] == [{"device": []}]
