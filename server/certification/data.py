@@ -9,6 +9,7 @@ SQL is in records.py. Synced tables are read here with plain SQL.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -316,6 +317,26 @@ def load_facts(
 
     Stamps are filtered by their text date one day wider than needed (a stamp's text date
     is within a day of its local date); the check itself decides by local date."""
+    # Tens of thousands of rows and small objects, none in a cycle: the cyclic GC would
+    # walk them, and the whole heap, again and again while they are made (a quarter of
+    # the load, docs/benchmarks.md). Paused as Replica.apply does; whoever paused it
+    # from on turns it back on, so it always ends on.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_facts(db, compound_ids, on, version, days)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load_facts(
+    db: Database,
+    compound_ids: Sequence[str],
+    on: dt.date,
+    version: RuleVersion,
+    days: LocalDays | None,
+) -> dict[str, CompoundFacts]:
     if not compound_ids:
         return {}
     ids = list(compound_ids)

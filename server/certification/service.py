@@ -70,7 +70,7 @@ class Checked:
 
 
 CACHE_SIZE = 64  # lists of compounds (pages) with nothing changed since
-COMPOUND_CACHE_SIZE = 512  # one compound on one date
+COMPOUND_CACHE_SIZE = 256  # one compound on one date (~10-200 kB each)
 
 
 @dataclass(frozen=True)
