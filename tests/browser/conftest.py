@@ -6,11 +6,9 @@ journey saves a screenshot of its last page under test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from waitress.server import create_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -23,40 +21,6 @@ ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}  # a phone-sized viewport
-
-
-class Live:
-    """`app` served by waitress on 127.0.0.1 in a thread; stop() and start() again on the
-    same port (a server that goes down and comes back)."""
-
-    def __init__(self, app, port: int = 0) -> None:
-        self.app = app
-        self.port = port
-        self.thread: threading.Thread | None = None
-        self.start()
-
-    def start(self) -> Live:
-        self.server = create_server(self.app, host="127.0.0.1", port=self.port, threads=4)
-        self.port = self.server.effective_port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        return self
-
-    def _serve(self) -> None:
-        # waitress has no stop: poll in short steps, close from this same thread.
-        channels = self.server._map
-        while not self._stop.is_set():
-            self.server.asyncore.loop(timeout=0.05, map=channels, use_poll=True, count=1)
-        for channel in list(channels.values()):
-            channel.handle_close()
-        self.server.task_dispatcher.shutdown()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self.thread is not None:
-            self.thread.join(10)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,8 @@ from server import create_app
 from server.auth import data as auth_data
 from server.db import get_db, get_replica
 from server.voting import data as voting_data
-from tests.browser.conftest import PHONE, Live
+from tests.browser.conftest import PHONE
+from tests.live import LiveApp
 from tests.security.world import jpeg
 
 pytestmark = pytest.mark.slow
@@ -42,7 +43,7 @@ def server(tmp_path):
         rep.write("buildings", "c1-b1", {"compound_id": "c1", "name": "1栋"})
         auth_data.create_user(get_db(), "secretary", PASSWORD, "community_admin", ["*"],
                               "社区书记")  # fmt: skip
-    live = Live(app)
+    live = LiveApp(app)
     yield app, live
     live.stop()
     app.extensions["replica"].close()
@@ -114,7 +115,7 @@ def agent(tmp_path):
                 f"{hid}-{i}",
                 {"compound_id": "c1", "household_id": hid, "name": f"居民{unit}-{i}"},
             )
-    live = Live(app)
+    live = LiveApp(app)
     yield app, live
     live.stop()
     close_app(app)
@@ -168,7 +169,7 @@ def test_volunteer_records_medicine_with_photo_offline_then_syncs(server, new_pa
     agent_settings.init_data_dir(data)
     agent_settings.save(data, server_url=live.url, token=token)
     agent = create_agent({"DATA_DIR": str(data), "RETRY_INTERVAL_SECONDS": 0.2})
-    agent_live = Live(agent)
+    agent_live = LiveApp(agent)
     try:
         p = new_page()
         page = p.page

@@ -10,7 +10,7 @@ import pytest
 from server import create_app
 from server.auth import data as auth_data
 from server.db import get_db, get_replica
-from tests.browser.conftest import Live
+from tests.live import LiveApp
 
 
 class Server:
@@ -20,7 +20,7 @@ class Server:
         self.app = create_app({"DATA_DIR": str(data_dir), **config})
         with self.app.app_context():
             get_replica().write("compounds", "c1", {"compound_id": "c1", "name": "临江雅居"})
-        self.live = Live(self.app)
+        self.live = LiveApp(self.app)
         self.url = self.live.url
 
     def token(self, username: str = "vol", role: str = "volunteer", name: str = "laptop") -> str:

@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from tests.browser.conftest import Live
+from tests.live import LiveApp
 from tests.security.conftest import make_app
 from tests.security.world import PASSWORD, build
 
@@ -32,7 +32,7 @@ def live(tmp_path_factory):
     """The seeded world served by waitress on 127.0.0.1, with a signed-in secretary."""
     world = build(tmp_path_factory.mktemp("fuzz") / "server")
     app = make_app(world, DEVICE_TOKEN_FAILURES_PER_15_MIN=1_000_000)
-    server = Live(app)
+    server = LiveApp(app)
     s = requests.Session()
     page = s.get(server.url + "/auth/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.server.blobs.helpers import Agent, LiveApp
+from tests.live import LiveApp
+from tests.server.blobs.helpers import Agent
 
 
 @pytest.fixture

@@ -7,37 +7,9 @@ import socket
 import threading
 from pathlib import Path
 
-from waitress.server import create_server
-
 from sync import Replica
 from sync.blobstore import BlobStore
 from sync.http_client import SyncClient, make_session
-
-
-class LiveApp:
-    """`app` served by waitress on 127.0.0.1, random port, in a thread of this process."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        # waitress's run() has no stop; poll in short steps and close from this same thread
-        # (closing sockets under a running poll from another thread races).
-        channels = self.server._map
-        while not self._stop.is_set():
-            self.server.asyncore.loop(timeout=0.05, map=channels, use_poll=True, count=1)
-        for channel in list(channels.values()):
-            channel.handle_close()
-        self.server.task_dispatcher.shutdown()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(10)
 
 
 class Agent:
