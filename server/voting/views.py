@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from .. import csrf
 from ..auth.access import roles_required
 from ..db import get_db
+from ..places import data as places_data
 from ..web import render
 from . import api, data  # noqa: F401  (api registers its routes on bp)
 from .common import (
@@ -60,9 +61,12 @@ def stamp_paper_ballots(resp):
 @bp.get(PREFIX + "/")
 @roles_required(*MANAGE)
 def index():
-    motions = data.list_motions(get_db(), None if "*" in g.user.compounds else g.user.compounds)
+    scope = None if "*" in g.user.compounds else g.user.compounds
+    motions = data.list_motions(get_db(), scope)
+    names = {c["id"]: c["name"] for c in places_data.compound_names(get_db(), scope)}
     for m in motions:
         m["labels"] = describe(m)
+        m["compound_name"] = names.get(m["compound_id"], m["compound_id"])
     return render("voting/index.html", motions=motions)
 
 

@@ -146,3 +146,13 @@ def test_the_ballot_page_speaks_chinese_first(server_app, open_motion):
     assert "同意" in page
     assert "弃权" in page
     assert ">For<" in phone.get(f"/b/{tokens['o:li']}?lang=en").get_data(as_text=True)
+
+
+def test_the_motion_list_names_the_compound(server_app, committee, compound, clock):
+    server_app.extensions["replica"].write(
+        "compounds", "c1", {"compound_id": "c1", "name": "华氏儒商花园"}
+    )
+    assert form_motion(committee).status_code == 303
+    page = committee.get("/votes/").get_data(as_text=True)
+    assert "华氏儒商花园" in page
+    assert "<td>c1</td>" not in page
