@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from .errors import InputError
+
 # The household flags a policy may use (columns of the synced `households` table).
 HOUSEHOLD_FLAGS = ("medical_worker", "hardship", "elderly_alone")
 LAST_TIER = "everyone_else"
@@ -30,15 +32,8 @@ NONE = "none"  # the quantity ran out before its turn
 Date = dt.date | dt.datetime | str
 
 
-class PlanError(ValueError):
+class PlanError(InputError):
     """Bad input for a plan; `field` names the input at fault (for a form)."""
-
-    def __init__(self, field: str, message: str, /, **params: Any) -> None:
-        # `message` is an English msgid with named placeholders; pages translate it
-        # with the same params (supply/views.py), str() stays English for logs and tests.
-        self.field, self.template, self.params = field, message, params
-        self.message = message % params if params else message
-        super().__init__(self.message)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .errors import InputError
+
 MONEY_IN = "money_in"
 MONEY_OUT = "money_out"
 GOODS_IN = "goods_in"
@@ -25,15 +27,8 @@ MAX_AMOUNT = Decimal(100_000_000)  # a community ledger, not a bank: catches typ
 TEXT_LIMITS = {"purpose": 200, "counterparty": 200, "item": 200, "unit": 40, "note": 1000}
 
 
-class LedgerError(ValueError):
+class LedgerError(InputError):
     """A ledger entry that cannot be recorded; `field` names the input at fault."""
-
-    def __init__(self, field: str, message: str, /, **params: Any) -> None:
-        # `message` is an English msgid with named placeholders; pages translate it
-        # with the same params (supply/views.py), str() stays English for logs and tests.
-        self.field, self.template, self.params = field, message, params
-        self.message = message % params if params else message
-        super().__init__(self.message)
 
 
 @dataclass(frozen=True)

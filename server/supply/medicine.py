@@ -16,17 +16,13 @@ from sqlite_utils import Database
 from sync import Replica, new_id
 
 from .data import now_iso
+from .errors import InputError
 
 FEN = Decimal("0.01")
 
 
-class StockError(ValueError):
-    def __init__(self, field: str, message: str, /, **params: Any) -> None:
-        # `message` is an English msgid with named placeholders; pages translate it
-        # with the same params (supply/views.py), str() stays English for logs and tests.
-        self.field, self.template, self.params = field, message, params
-        self.message = message % params if params else message
-        super().__init__(self.message)
+class StockError(InputError):
+    """Medicine stock that cannot move as asked; `field` names the input at fault."""
 
 
 def value_of(price: Any) -> Decimal:

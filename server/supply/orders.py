@@ -16,20 +16,14 @@ from sqlite_utils import Database
 from sync import Replica, new_id
 
 from .data import delivery_id
+from .errors import InputError
 
 FEN = Decimal("0.01")
 PAYMENT_STATES = ("unpaid", "paid", "refunded")
 
 
-class OrderError(ValueError):
+class OrderError(InputError):
     """Bad offer or order input; `field` names the input at fault (for a form)."""
-
-    def __init__(self, field: str, message: str, /, **params: Any) -> None:
-        # `message` is an English msgid with named placeholders; pages translate it
-        # with the same params (supply/views.py), str() stays English for logs and tests.
-        self.field, self.template, self.params = field, message, params
-        self.message = message % params if params else message
-        super().__init__(self.message)
 
 
 def _decimal(value: Any, field: str, places: int, allow_zero: bool = False) -> Decimal:
