@@ -4,36 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 import field_agent
 from server import i18n
+from tests import catalogs
 
 ROOT = Path(field_agent.__file__).parent
+KEYWORDS = {"_": None, "_l": None}  # the agent marks strings with _ and _l only
 PO = ROOT / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
-
-
-def _messages(path: Path) -> list[str]:
-    if path.suffix == ".py":
-        found = extract_from_file("python", str(path), keywords={"_": None, "_l": None})
-    else:
-        found = extract_from_file(
-            "jinja2.ext:babel_extract", str(path), options={"extensions": "jinja2.ext.i18n"}
-        )
-    return [m[1] if isinstance(m[1], str) else m[1][0] for m in found]
 
 
 def test_every_agent_string_has_a_chinese_translation():
     with PO.open("rb") as fh:
         translated = {m.id for m in read_po(fh) if m.id and m.string}
     sources = [*ROOT.rglob("*.py"), *(ROOT / "templates").rglob("*.html")]
-    untranslated = sorted(
-        f"{path.relative_to(ROOT)}: {msg!r}"
-        for path in sources
-        for msg in _messages(path)
-        if msg not in translated
-    )
+    untranslated = catalogs.untranslated(sources, translated, ROOT, KEYWORDS)
     assert not untranslated, "\n".join(untranslated)
 
 

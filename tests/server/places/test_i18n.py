@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from server import i18n
+from tests import catalogs
 
 SERVER = Path(i18n.__file__).parent
 SOURCES = [
@@ -32,27 +32,12 @@ def test_committed_mo_equals_a_fresh_compile(po):
     assert mo.read_bytes() == i18n.compiled(po), f"{mo} is stale: run python -m server.i18n"
 
 
-def _messages(path: Path) -> list[str]:
-    if path.suffix == ".py":
-        found = extract_from_file("python", str(path))
-    else:
-        found = extract_from_file(
-            "jinja2.ext:babel_extract", str(path), options={"extensions": "jinja2.ext.i18n"}
-        )
-    return [m[1] if isinstance(m[1], str) else m[1][0] for m in found]
-
-
 def test_every_string_of_these_pages_has_a_chinese_translation():
     translated: set[str] = set()
     for po in i18n.po_files():
         with po.open("rb") as fh:
             translated |= {m.id for m in read_po(fh) if m.id and m.string}
-    untranslated = sorted(
-        f"{path.relative_to(SERVER)}: {msg!r}"
-        for path in SOURCES
-        for msg in _messages(path)
-        if msg not in translated
-    )
+    untranslated = catalogs.untranslated(SOURCES, translated, SERVER)
     assert not untranslated, "\n".join(untranslated)
 
 
