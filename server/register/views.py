@@ -136,6 +136,16 @@ def _unit_taken(compound_id: str, values: dict, own_id: str | None) -> bool:
     return other is not None and other["id"] != own_id
 
 
+def _write(table: str, row_id: str, values: dict) -> dict[str, str]:
+    """Write the values (nothing when there are none); the engine's refusal as form errors."""
+    try:
+        if values:
+            get_replica().write(table, row_id, values)
+    except WriteError as exc:
+        return fields.write_errors(exc)
+    return {}
+
+
 @bp.route("/households/new", methods=["GET", "POST"])
 @login_required
 def new_household():
@@ -158,10 +168,7 @@ def new_household():
         errors["unit"] = _("This unit is in the register already.")
     household_id = stable_id(compound_id, values["building"], values["unit"])
     if not errors:
-        try:
-            get_replica().write("households", household_id, {"compound_id": compound_id, **values})
-        except WriteError as exc:
-            errors = fields.write_errors(exc)
+        errors = _write("households", household_id, {"compound_id": compound_id, **values})
     if errors:
         return _household_form(compound, form=form, errors=errors, status=422)
     flash(_("Saved."))
@@ -183,11 +190,7 @@ def edit_household(household_id: str):
         errors["unit"] = _("Another household has this unit.")
     if not errors:
         changes = {k: v for k, v in values.items() if v != found.get(k)}
-        try:
-            if changes:
-                get_replica().write("households", household_id, changes)
-        except WriteError as exc:
-            errors = fields.write_errors(exc)
+        errors = _write("households", household_id, changes)
     if errors:
         return _household_form(compound, household=found, form=form, errors=errors, status=422)
     flash(_("Saved."))
@@ -219,10 +222,7 @@ def add_resident(household_id: str):
         errors["name"] = _("This person is listed already.")
     if not errors:
         row = {"compound_id": found["compound_id"], "household_id": household_id, **values}
-        try:
-            get_replica().write("residents", resident_id, row)
-        except WriteError as exc:
-            errors = fields.write_errors(exc)
+        errors = _write("residents", resident_id, row)
     if errors:
         return _detail(found, form=form, errors=errors, status=422)
     flash(_("Saved."))
@@ -248,11 +248,7 @@ def edit_resident(resident_id: str):
     values, errors = fields.resident(form)
     if not errors:
         changes = {k: v for k, v in values.items() if v != person.get(k)}
-        try:
-            if changes:
-                get_replica().write("residents", resident_id, changes)
-        except WriteError as exc:
-            errors = fields.write_errors(exc)
+        errors = _write("residents", resident_id, changes)
     if errors:
         return render(
             "register/resident_form.html", person=person, form=form, errors=errors, status=422
