@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlite_utils import Database, Migrations
@@ -317,14 +318,20 @@ def load_facts(
 
     Stamps are filtered by their text date one day wider than needed (a stamp's text date
     is within a day of its local date); the check itself decides by local date."""
-    # Tens of thousands of rows and small objects, none in a cycle: the cyclic GC would
-    # walk them, and the whole heap, again and again while they are made (a quarter of
-    # the load, docs/benchmarks.md). Paused as Replica.apply does; whoever paused it
-    # from on turns it back on, so it always ends on.
+    with gc_paused():
+        return _load_facts(db, compound_ids, on, version, days)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Tens of thousands of rows and small objects, none in a cycle: the cyclic GC would
+    walk them, and the whole heap, again and again while they are made (a fifth to a
+    quarter of a load, docs/benchmarks.md). Paused as Replica.apply does; whoever paused
+    it from on turns it back on, so it always ends on, whatever the threads do."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load_facts(db, compound_ids, on, version, days)
+        yield
     finally:
         if collecting:
             gc.enable()
