@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from sync import Replica
+
+
+def photo_problem(data: bytes) -> str | None:
+    """Why these bytes are not a photo we can keep (for the form), or None."""
+    from sync.images import ImageRejected, check_image  # PIL only when a photo is sent
+
+    try:
+        check_image(data)
+    except ImageRejected as exc:
+        return _("Not a photo we can use: %(why)s", why=str(exc))
+    return None
 
 
 def store_photo(

@@ -19,7 +19,7 @@ from sync import WriteError, new_id
 
 from .. import localtime, settings
 from ..db import get_blob_store, get_db, get_replica
-from ..photos import store_photo
+from ..photos import photo_problem, store_photo
 from ..places import data as places
 from ..places.context import compound_required, current_compound
 from ..volunteers.access import recorded_by
@@ -123,13 +123,8 @@ def record(motion_id: str):
     photo = upload.read() if upload is not None and upload.filename else None
     if photo is None:
         errors["photo"] = _("Take a photo of the signed paper ballot.")
-    else:
-        from sync.images import ImageRejected, check_image
-
-        try:
-            check_image(photo)
-        except ImageRejected as exc:
-            errors["photo"] = _("Not a photo we can use: %(why)s", why=str(exc))
+    elif why := photo_problem(photo):
+        errors["photo"] = why
     if errors:
         return _page(motion, form, errors, households, 422)
     replica = get_replica()

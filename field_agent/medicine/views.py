@@ -12,7 +12,7 @@ from sync.blobstore import is_name
 
 from .. import localtime
 from ..db import get_blob_store, get_db, get_replica
-from ..photos import store_photo
+from ..photos import photo_problem, store_photo
 from ..places import data as places
 from ..places.context import compound_required, current_compound
 from ..volunteers.access import recorded_by
@@ -85,13 +85,8 @@ def new():
         if problem:
             errors["quantity"] = _(problem)
         photo = upload.read() if upload is not None and upload.filename else None
-        if photo is not None:
-            from sync.images import ImageRejected, check_image
-
-            try:
-                check_image(photo)
-            except ImageRejected as exc:
-                errors["photo"] = _("Not a photo we can use: %(why)s", why=str(exc))
+        if photo is not None and (why := photo_problem(photo)):
+            errors["photo"] = why
         if not errors:
             replica = get_replica()
             request_id = new_id()
