@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
+from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -45,7 +47,24 @@ def generic_message(code: int | None) -> str:
     return messages.get(code or 0, _("Something went wrong. Try again later."))
 
 
+def local_time(value: str | None, zone: str = "Asia/Shanghai") -> str:
+    """An ISO-8601 time as 'YYYY-MM-DD HH:MM' on the server's calendar; text kept if not a time."""
+    if not value:
+        return ""
+    try:
+        stamp = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(ZoneInfo(zone))
+    return stamp.strftime("%Y-%m-%d %H:%M")
+
+
 def init_app(app: Flask) -> None:
+    @app.template_filter("local_time")
+    def local_time_filter(value: str | None) -> str:
+        return local_time(value, app.config.get("TIMEZONE") or "Asia/Shanghai")
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         message = exc.description or exc.name

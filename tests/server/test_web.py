@@ -26,3 +26,12 @@ def test_header_shows_the_role_in_words(client, server_app, auth):
     html = client.get("/?lang=en").get_data(as_text=True)
     assert "Community staff (admin)" in html
     assert "(community_admin)" not in html
+
+
+def test_local_time_shows_iso_times_on_the_server_calendar():
+    from server.web import local_time
+
+    assert local_time("2020-03-08T00:30:00+00:00") == "2020-03-08 08:30"
+    assert local_time("2020-03-08T08:30:00") == "2020-03-08 08:30"
+    assert local_time("") == ""
+    assert local_time("not a time") == "not a time"
