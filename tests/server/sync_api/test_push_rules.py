@@ -155,7 +155,9 @@ def test_unknown_states_are_refused(client, server_app, make_replica):
 
 def test_immutable_rows_are_not_changed(client, server_app, make_replica):
     first, second = token_for(server_app, "vol1"), token_for(server_app, "vol2")
-    a, b = make_replica("a"), make_replica("b")
+    # b writes a second later (its clock runs ahead): the later version is the one refused;
+    # of two versions the earliest stamp wins everywhere, so replicas still converge.
+    a, b = make_replica("a"), make_replica("b", now_ms=lambda: wall_ms() + 1000)
     a.write("temperature_checks", "same-id", check("c1", t=36.6))
     b.write("temperature_checks", "same-id", check("c1", t=38.9))
     assert reasons(push(client, first, batch_of(a))) == set()
