@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -33,37 +33,36 @@ def _from_row(cls: type[T], row: Mapping[str, Any], dates: Sequence[str] = ()) -
     return cls(**kwargs)
 
 
+class FromRow:
+    """`from_row(mapping)`: the row's fields by name (extras ignored); DATES become dates."""
+
+    __slots__ = ()
+    DATES: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        return _from_row(cls, row, cls.DATES)
+
+
 @dataclass(frozen=True, slots=True)
-class Building:
+class Building(FromRow):
     id: str
     name: str
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Building:
-        return _from_row(cls, row)
-
 
 @dataclass(frozen=True, slots=True)
-class Household:
+class Household(FromRow):
     id: str
     building: str
     unit: str
     owner_name: str | None = None
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Household:
-        return _from_row(cls, row)
-
 
 @dataclass(frozen=True, slots=True)
-class Resident:
+class Resident(FromRow):
     id: str
     household_id: str
     name: str
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Resident:
-        return _from_row(cls, row)
 
 
 class TemperatureCheck(NamedTuple):
@@ -89,32 +88,24 @@ class TemperatureCheck(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class DisinfectionLog:
+class DisinfectionLog(FromRow):
     id: str
     area: str
     done_at: str
     building: str | None = None
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> DisinfectionLog:
-        return _from_row(cls, row)
-
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(FromRow):
     id: str
     household_id: str
     status: str | None = None
     delivered_at: str | None = None
     kind: str | None = None
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Delivery:
-        return _from_row(cls, row)
-
 
 @dataclass(frozen=True, slots=True)
-class MedicineRequest:
+class MedicineRequest(FromRow):
     """`created_at` is not a synced column: the loader supplies it (e.g. from the row's
     UUIDv7 id or the HLC of its first cell)."""
 
@@ -124,13 +115,9 @@ class MedicineRequest:
     status: str
     created_at: str
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> MedicineRequest:
-        return _from_row(cls, row)
-
 
 @dataclass(frozen=True, slots=True)
-class HealthCase:
+class HealthCase(FromRow):
     id: str
     category: str
     start_date: dt.date
@@ -139,9 +126,7 @@ class HealthCase:
     household_id: str | None = None
     source_check_id: str | None = None
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> HealthCase:
-        return _from_row(cls, row, dates=("start_date", "released_on"))
+    DATES: ClassVar[tuple[str, ...]] = ("start_date", "released_on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +154,7 @@ class WorkGroup:
 
 
 @dataclass(frozen=True, slots=True)
-class Attestation:
+class Attestation(FromRow):
     """A community_admin's statement that an item is in place, when no data can show it."""
 
     item: str
@@ -178,9 +163,7 @@ class Attestation:
     on: dt.date
     photo_sha256: str | None = None
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Attestation:
-        return _from_row(cls, row, dates=("on",))
+    DATES: ClassVar[tuple[str, ...]] = ("on",)
 
 
 @dataclass
